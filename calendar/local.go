@@ -1,0 +1,254 @@
+// Package calendar holds meetingd's calendar sources (the built-in local
+// calendar, ICS files) and turns what they say into meetings.Events.
+package calendar
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"meetingd/internal/clock"
+	"meetingd/internal/db"
+	"meetingd/internal/errs"
+	"meetingd/meetings"
+)
+
+// LocalName is the built-in calendar's name.
+const LocalName = "local"
+
+// Local is the built-in calendar: events created through the API and CLI,
+// and calendars imported from ICS files.
+type Local struct {
+	DB       *sqlx.DB
+	Clock    clock.Clock
+	Meetings *meetings.Service
+	Log      *slog.Logger
+	// Horizon is how far ahead recurring series are expanded; Past how far
+	// back an import looks.
+	Horizon, Past time.Duration
+}
+
+// NewLocal returns the built-in calendar with its defaults.
+func NewLocal(database *sqlx.DB, c clock.Clock, m *meetings.Service, log *slog.Logger) *Local {
+	return &Local{DB: database, Clock: c, Meetings: m, Log: log, Horizon: 180 * 24 * time.Hour, Past: 30 * 24 * time.Hour}
+}
+
+// EnsureCalendar returns the id of the calendar (kind, name), creating it.
+func EnsureCalendar(ctx context.Context, q db.Queryer, kind, name string, now time.Time) (int64, error) {
+	var id int64
+	err := q.GetContext(ctx, &id, q.Rebind(`INSERT INTO calendars (kind, name, created_at) VALUES (?, ?, ?)
+		ON CONFLICT (kind, name) DO UPDATE SET name = excluded.name RETURNING id`), kind, name, now)
+	if err != nil {
+		return 0, fmt.Errorf("calendar %s %s: %w", kind, name, err)
+	}
+	return id, nil
+}
+
+// EventInput is an event of the built-in calendar, as the API and CLI take it.
+type EventInput struct {
+	UID         string          `json:"uid,omitempty"`
+	Title       string          `json:"title"`
+	Description string          `json:"description,omitempty"`
+	Start       time.Time       `json:"start"`
+	End         time.Time       `json:"end"`
+	TimeZone    string          `json:"time_zone,omitempty"`
+	Organizer   string          `json:"organizer,omitempty"`
+	Attendees   []AttendeeInput `json:"attendees"`
+	Recurrence  []string        `json:"recurrence,omitempty"` // RRULE/RDATE/EXDATE lines
+	Private     bool            `json:"private,omitempty"`
+}
+
+// AttendeeInput is an invitee of an EventInput.
+type AttendeeInput struct {
+	Email string `json:"email"`
+	Name  string `json:"name,omitempty"`
+	Role  string `json:"role,omitempty"` // speaker, required, optional
+}
+
+// validate checks in and names the first thing wrong.
+func (in *EventInput) validate() error {
+	in.Title = strings.TrimSpace(in.Title)
+	switch {
+	case in.Title == "":
+		return errs.Errorf(errs.Invalid, "title is required")
+	case len(in.Title) > 500:
+		return errs.Errorf(errs.Invalid, "title is %d bytes; at most 500", len(in.Title))
+	case len(in.Description) > 64<<10:
+		return errs.Errorf(errs.Invalid, "description is %d bytes; at most 65536", len(in.Description))
+	case in.Start.IsZero():
+		return errs.Errorf(errs.Invalid, "start is required (RFC 3339, e.g. 2026-12-01T10:00:00+01:00)")
+	case in.End.IsZero():
+		return errs.Errorf(errs.Invalid, "end is required (RFC 3339)")
+	case !in.End.After(in.Start):
+		return errs.Errorf(errs.Invalid, "end %s is not after start %s", in.End.Format(time.RFC3339), in.Start.Format(time.RFC3339))
+	case in.End.Sub(in.Start) > 24*time.Hour:
+		return errs.Errorf(errs.Invalid, "a meeting lasts at most 24 hours; this one lasts %s", in.End.Sub(in.Start))
+	case in.Organizer == "":
+		return errs.Errorf(errs.Invalid, "organizer is required")
+	}
+	if in.TimeZone == "" {
+		in.TimeZone = "UTC"
+	}
+	if _, err := time.LoadLocation(in.TimeZone); err != nil || in.TimeZone == "Local" {
+		return errs.Errorf(errs.Invalid, "time_zone %q is not an IANA time zone such as Europe/Berlin", in.TimeZone)
+	}
+	for i, a := range in.Attendees {
+		if !strings.Contains(a.Email, "@") {
+			return errs.Errorf(errs.Invalid, "attendees[%d].email %q is not an email address", i, a.Email)
+		}
+		switch a.Role {
+		case "", meetings.RoleSpeaker, meetings.RoleRequired, meetings.RoleOptional:
+		default:
+			return errs.Errorf(errs.Invalid, "attendees[%d].role %q is not one of speaker, required, optional", i, a.Role)
+		}
+	}
+	return nil
+}
+
+// event is in as a meetings.Event (the master, for a recurring one).
+func (in EventInput) event() meetings.Event {
+	ev := meetings.Event{SeriesUID: in.UID, Title: in.Title, Description: in.Description,
+		Start: in.Start.UTC(), End: in.End.UTC(), TimeZone: in.TimeZone,
+		Organizer: meetings.EventPerson{Email: in.Organizer}, Private: in.Private, Recurrence: in.Recurrence}
+	for _, a := range in.Attendees {
+		ev.Attendees = append(ev.Attendees, meetings.EventAttendee{EventPerson: meetings.EventPerson{Email: a.Email, Name: a.Name},
+			Role: a.Role, RSVP: meetings.RSVPNeedsAction})
+	}
+	return ev
+}
+
+// Create adds an event to the built-in calendar. Its UID is generated if
+// not given; a UID already used is refused.
+func (l *Local) Create(ctx context.Context, in EventInput) (string, meetings.SyncResult, error) {
+	if in.UID == "" {
+		in.UID = newUID()
+	}
+	if err := in.validate(); err != nil {
+		return "", meetings.SyncResult{}, err
+	}
+	res, err := l.store(ctx, in, false, true)
+	return in.UID, res, err
+}
+
+// Update replaces an event of the built-in calendar with in. The
+// occurrences keep their identity: notes, pre-reads and attendance stay.
+func (l *Local) Update(ctx context.Context, in EventInput) (meetings.SyncResult, error) {
+	if err := in.validate(); err != nil {
+		return meetings.SyncResult{}, err
+	}
+	return l.store(ctx, in, false, false)
+}
+
+// Cancel cancels an event of the built-in calendar, every occurrence of it.
+func (l *Local) Cancel(ctx context.Context, uid string) (meetings.SyncResult, error) {
+	in, err := l.Get(ctx, uid)
+	if err != nil {
+		return meetings.SyncResult{}, err
+	}
+	return l.store(ctx, in, true, false)
+}
+
+// Get returns an event of the built-in calendar.
+func (l *Local) Get(ctx context.Context, uid string) (EventInput, error) {
+	var data string
+	err := l.DB.GetContext(ctx, &data, l.DB.Rebind(`SELECT e.data FROM local_events e JOIN calendars c ON c.id = e.calendar_id
+		WHERE c.kind = 'local' AND c.name = ? AND e.uid = ?`), LocalName, uid)
+	if db.IsNoRows(err) {
+		return EventInput{}, errs.Errorf(errs.NotFound, "no event %q in the built-in calendar", uid)
+	}
+	if err != nil {
+		return EventInput{}, fmt.Errorf("event %s: %w", uid, err)
+	}
+	var in EventInput
+	if err := json.Unmarshal([]byte(data), &in); err != nil {
+		return EventInput{}, fmt.Errorf("event %s: %w", uid, err)
+	}
+	return in, nil
+}
+
+// store saves the event and syncs its occurrences.
+func (l *Local) store(ctx context.Context, in EventInput, cancelled, create bool) (meetings.SyncResult, error) {
+	now := l.Clock.Now()
+	events, err := l.expand(in, now)
+	if err != nil {
+		return meetings.SyncResult{}, err
+	}
+	for i := range events {
+		events[i].Cancelled = cancelled
+	}
+	data, _ := json.Marshal(in)
+	var calID int64
+	err = db.InTx(ctx, l.DB, func(tx *sqlx.Tx) error {
+		if calID, err = EnsureCalendar(ctx, tx, "local", LocalName, now); err != nil {
+			return err
+		}
+		q := `INSERT INTO local_events (calendar_id, uid, data, cancelled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (calendar_id, uid) DO UPDATE SET data = excluded.data, cancelled = excluded.cancelled, updated_at = excluded.updated_at`
+		if create {
+			q = `INSERT INTO local_events (calendar_id, uid, data, cancelled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`
+		}
+		res, err := tx.ExecContext(ctx, tx.Rebind(q), calID, in.UID, string(data), cancelled, now, now)
+		if err != nil {
+			if create && strings.Contains(err.Error(), "UNIQUE") {
+				return errs.Errorf(errs.Conflict, "an event with uid %q already exists", in.UID)
+			}
+			return fmt.Errorf("store event %s: %w", in.UID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errs.Errorf(errs.NotFound, "no event %q in the built-in calendar", in.UID)
+		}
+		return nil
+	})
+	if err != nil {
+		return meetings.SyncResult{}, err
+	}
+	return l.Meetings.Sync(ctx, calID, []meetings.SeriesEvents{{UID: in.UID, Events: events,
+		From: now.Add(-l.Past), To: now.Add(l.Horizon)}})
+}
+
+// expand turns an event into its occurrences within the horizon.
+func (l *Local) expand(in EventInput, now time.Time) ([]meetings.Event, error) {
+	master := in.event()
+	if len(in.Recurrence) == 0 {
+		return []meetings.Event{master}, nil
+	}
+	evs, err := Expand(master, in.Recurrence, now.Add(-l.Past), now.Add(l.Horizon))
+	if err != nil {
+		return nil, errs.Errorf(errs.Invalid, "recurrence: %v", err)
+	}
+	return evs, nil
+}
+
+// Import reads an ICS file into the calendar named name: all of it, or,
+// if it is malformed, none of it, with the line and reason.
+func (l *Local) Import(ctx context.Context, r io.Reader, name string) (meetings.SyncResult, error) {
+	now := l.Clock.Now()
+	from, to := now.Add(-l.Past), now.Add(l.Horizon)
+	cal, err := ParseICS(r, ParseOptions{From: from, To: to})
+	if err != nil {
+		return meetings.SyncResult{}, errs.Errorf(errs.Invalid, "%s: %v", name, err)
+	}
+	calID, err := EnsureCalendar(ctx, l.DB, "ics", name, now)
+	if err != nil {
+		return meetings.SyncResult{}, err
+	}
+	batch := make([]meetings.SeriesEvents, 0, len(cal.Series))
+	for _, s := range cal.Series {
+		batch = append(batch, meetings.SeriesEvents{UID: s.UID, Events: s.Events, From: from, To: to})
+	}
+	return l.Meetings.Sync(ctx, calID, batch)
+}
+
+func newUID() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return hex.EncodeToString(b) + "@meetingd"
+}

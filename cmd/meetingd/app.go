@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"meetingd/calendar"
+	"meetingd/internal/clock"
+	"meetingd/internal/db"
+	"meetingd/internal/httpx"
+	"meetingd/internal/jobs"
+	"meetingd/internal/links"
+	"meetingd/internal/mail"
+	"meetingd/meetings"
+	"meetingd/templates"
+)
+
+// app is meetingd wired together.
+type app struct {
+	cfg       config
+	db        *sqlx.DB
+	clock     clock.Clock
+	log       *slog.Logger
+	meetings  *meetings.Service
+	calendar  *calendar.Local
+	worker    *jobs.Worker
+	deliverer *mail.Deliverer
+}
+
+// newApp opens the database (migrating it) and wires every part.
+func newApp(ctx context.Context, cfg config, c clock.Clock, log *slog.Logger) (*app, error) {
+	if cfg.Lead < 24*time.Hour {
+		return nil, fmt.Errorf("--lead %s is below the minimum of 24h", cfg.Lead)
+	}
+	reminders, err := cfg.reminders()
+	if err != nil {
+		return nil, err
+	}
+	base, err := url.Parse(cfg.BaseURL)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("--base-url %q is not an http(s) URL", cfg.BaseURL)
+	}
+	tpl, err := templates.Load(cfg.TemplatesDir)
+	if err != nil {
+		return nil, err
+	}
+	var transport mail.Transport = mail.LocalTransport{}
+	if cfg.SMTP != "" {
+		if transport, err = mail.NewSMTPTransport(cfg.SMTP, cfg.From, base.Hostname()); err != nil {
+			return nil, err
+		}
+	}
+	database, err := db.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	key, err := links.LoadKey(ctx, database)
+	if err != nil {
+		database.Close()
+		return nil, err
+	}
+	signer, err := links.NewSigner(key)
+	if err != nil {
+		database.Close()
+		return nil, err
+	}
+	if err := markOperators(ctx, database, cfg.operators(), c.Now()); err != nil {
+		database.Close()
+		return nil, err
+	}
+	mcfg := meetings.DefaultConfig()
+	mcfg.Lead, mcfg.Reminders, mcfg.OptionalByDefault, mcfg.BaseURL = cfg.Lead, reminders, cfg.OptionalByDefault, cfg.BaseURL
+	outbox := &mail.Outbox{Templates: tpl, Clock: c, BaseURL: cfg.BaseURL, Log: log}
+	a := &app{cfg: cfg, db: database, clock: c, log: log}
+	a.worker = jobs.NewWorker(database, c, log)
+	a.meetings = &meetings.Service{DB: database, Clock: c, Cfg: mcfg, Outbox: outbox, Links: signer,
+		Templates: tpl, Log: log, Wake: a.worker.Wake}
+	a.calendar = calendar.NewLocal(database, c, a.meetings, log)
+	a.deliverer = &mail.Deliverer{DB: database, Outbox: outbox, Transport: transport, MaxAttempts: a.worker.MaxAttempts}
+	a.meetings.Register(a.worker)
+	a.deliverer.Register(a.worker)
+	return a, nil
+}
+
+// markOperators makes the configured operators' people operators, and
+// nobody else.
+func markOperators(ctx context.Context, database *sqlx.DB, emails []string, now time.Time) error {
+	return db.InTx(ctx, database, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE people SET operator = 0 WHERE operator = 1`); err != nil {
+			return fmt.Errorf("reset operators: %w", err)
+		}
+		for _, e := range emails {
+			p, err := meetings.EnsurePerson(ctx, tx, e, "", "UTC", now)
+			if err != nil {
+				return fmt.Errorf("--operators: %w", err)
+			}
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE people SET operator = 1 WHERE id = ?`), p.ID); err != nil {
+				return fmt.Errorf("mark operator %s: %w", e, err)
+			}
+		}
+		return nil
+	})
+}
+
+func (a *app) close() error { return a.db.Close() }
+
+// handler is the whole HTTP surface.
+func (a *app) handler() http.Handler {
+	api := http.NewServeMux()
+	pub := http.NewServeMux()
+	a.meetings.Routes(api, pub)
+	a.calendar.Routes(api)
+	api.HandleFunc("GET /api/v1/schedule", a.handleSchedule)
+	api.HandleFunc("GET /api/v1/outbox", a.handleOutbox)
+	api.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		httpx.Error(w, r, errNoRoute(r))
+	})
+	pub.Handle("/api/", httpx.RequireToken(a.db, api))
+	pub.HandleFunc("GET /healthz", a.handleHealth)
+	pub.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "meetingd is running. The JSON API is under /api/v1 (send Authorization: Bearer <token>).")
+	})
+	return logRequests(a.log, pub)
+}
+
+func (a *app) handleHealth(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := a.db.PingContext(ctx); err != nil {
+		httpx.JSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"})
+		return
+	}
+	httpx.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func logRequests(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: 200}
+		next.ServeHTTP(rec, r)
+		// The path only: query strings carry signed tokens.
+		log.InfoContext(r.Context(), "http", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+			"duration", time.Since(start))
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}

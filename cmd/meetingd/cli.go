@@ -1,0 +1,445 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"meetingd/calendar"
+	"meetingd/internal/clock"
+	"meetingd/internal/db"
+	"meetingd/internal/errs"
+	"meetingd/internal/httpx"
+	"meetingd/internal/jobs"
+	"meetingd/internal/mail"
+	"meetingd/meetings"
+)
+
+// The CLI acts on the database directly, as an operator.
+var cliActor = meetings.Actor{Operator: true}
+
+// withApp parses flags, opens the app, and runs fn with it.
+func withApp(ctx context.Context, name string, args []string, stderr io.Writer, extra func(*flag.FlagSet),
+	fn func(a *app, fs *flag.FlagSet) error) error {
+	cfg, fs, err := parse(name, args, stderr, extra)
+	if err != nil {
+		return err
+	}
+	a, err := newApp(ctx, cfg, clock.Real{}, newLogger(cfg, io.Discard))
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	return fn(a, fs)
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, _, err := parse("migrate", args, stderr, nil)
+	if err != nil {
+		return err
+	}
+	d, err := db.Open(ctx, cfg.DB)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "database", cfg.DB, "is up to date")
+	return d.Close()
+}
+
+func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var name string
+	return withApp(ctx, "import", args, stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&name, "name", "", "calendar name (default: the file's name)")
+	}, func(a *app, fs *flag.FlagSet) error {
+		if fs.NArg() != 1 {
+			return usageError{"import takes one ICS file: meetingd import [--name NAME] FILE.ics"}
+		}
+		path := fs.Arg(0)
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if name == "" {
+			name = filepath.Base(path)
+		}
+		res, err := a.calendar.Import(ctx, f, name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "imported %s: %d created, %d updated, %d cancelled, %d skipped (not meetings)\n",
+			path, res.Created, res.Updated, res.Cancelled, res.Skipped)
+		return nil
+	})
+}
+
+func cmdEvent(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageError{"event takes create FILE.json|-, update FILE.json|-, or cancel UID"}
+	}
+	verb := args[0]
+	return withApp(ctx, "event "+verb, args[1:], stderr, nil, func(a *app, fs *flag.FlagSet) error {
+		if fs.NArg() != 1 {
+			return usageError{"event " + verb + " takes one argument"}
+		}
+		var in calendar.EventInput
+		if verb == "create" || verb == "update" {
+			if err := readJSON(fs.Arg(0), &in); err != nil {
+				return err
+			}
+		}
+		var res meetings.SyncResult
+		var err error
+		uid := in.UID
+		switch verb {
+		case "create":
+			uid, res, err = a.calendar.Create(ctx, in)
+		case "update":
+			if uid == "" {
+				return errs.Errorf(errs.Invalid, "uid is required to update an event")
+			}
+			res, err = a.calendar.Update(ctx, in)
+		case "cancel":
+			uid = fs.Arg(0)
+			res, err = a.calendar.Cancel(ctx, uid)
+		default:
+			return usageError{fmt.Sprintf("unknown event command %q: want create, update or cancel", verb)}
+		}
+		if err != nil {
+			return err
+		}
+		return printJSON(stdout, map[string]any{"uid": uid, "result": res})
+	})
+}
+
+func readJSON(path string, v any) error {
+	var r io.Reader = os.Stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		r = f
+	}
+	dec := json.NewDecoder(io.LimitReader(r, httpx.MaxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return errs.Errorf(errs.Invalid, "%s: %v", path, err)
+	}
+	return nil
+}
+
+func occurrenceArg(fs *flag.FlagSet, want int, usage string) (int64, error) {
+	if fs.NArg() != want {
+		return 0, usageError{usage}
+	}
+	id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, usageError{fmt.Sprintf("%q is not an occurrence id; `meetingd schedule` lists them", fs.Arg(0))}
+	}
+	return id, nil
+}
+
+func cmdPublish(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var text string
+	return withApp(ctx, "publish", reorder(args), stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&text, "text", "", "pre-read text (default: what the notes doc's Pre-read section holds)")
+	}, func(a *app, fs *flag.FlagSet) error {
+		id, err := occurrenceArg(fs, 1, "publish takes an occurrence id: meetingd publish [--text TEXT] ID")
+		if err != nil {
+			return err
+		}
+		var content *string
+		if text != "" {
+			content = &text
+		}
+		o, err := a.meetings.Publish(ctx, cliActor, id, content)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "occurrence %d (%s): pre-read %s; every attendee is emailed\n", o.ID, o.Title, o.PreReadState)
+		return nil
+	})
+}
+
+func cmdAttendance(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return withApp(ctx, "attendance", reorder(args), stderr, nil, func(a *app, fs *flag.FlagSet) error {
+		id, err := occurrenceArg(fs, 3, "attendance takes: OCCURRENCE_ID EMAIL present|absent|async|accepted|declined|tentative")
+		if err != nil {
+			return err
+		}
+		p := meetings.AttendancePatch{Email: fs.Arg(1)}
+		v := fs.Arg(2)
+		switch v {
+		case meetings.RSVPAccepted, meetings.RSVPDeclined, meetings.RSVPTentative, meetings.RSVPNeedsAction:
+			p.RSVP = &v
+		default:
+			p.Attendance = &v
+		}
+		at, err := a.meetings.RecordAttendance(ctx, cliActor, id, p)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s in occurrence %d: rsvp %s, attendance %q\n", at.Email, id, at.RSVP, at.Attendance)
+		return nil
+	})
+}
+
+func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return usageError{"token takes: create --email EMAIL [--label LABEL]"}
+	}
+	var email, label string
+	return withApp(ctx, "token create", args[1:], stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&email, "email", "", "whose token it is")
+		fs.StringVar(&label, "label", "", "what the token is for")
+	}, func(a *app, fs *flag.FlagSet) error {
+		if email == "" {
+			return usageError{"token create needs --email"}
+		}
+		now := a.clock.Now()
+		p, err := meetings.EnsurePerson(ctx, a.db, email, "", "UTC", now)
+		if err != nil {
+			return err
+		}
+		tok, err := httpx.NewToken(ctx, a.db, p.ID, label, now)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, tok)
+		return nil
+	})
+}
+
+func cmdPerson(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var email, name, tz, start, end, days, digest string
+	return withApp(ctx, "person", args, stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&email, "email", "", "whom to change (required)")
+		fs.StringVar(&name, "name", "", "display name")
+		fs.StringVar(&tz, "tz", "", "IANA time zone, e.g. Asia/Tokyo")
+		fs.StringVar(&start, "work-start", "", "start of working hours, e.g. 09:00")
+		fs.StringVar(&end, "work-end", "", "end of working hours, e.g. 17:00")
+		fs.StringVar(&days, "work-days", "", "working days, e.g. mon,tue,wed,thu,fri")
+		fs.StringVar(&digest, "digest", "", "true for one daily digest instead of single emails")
+	}, func(a *app, fs *flag.FlagSet) error {
+		if email == "" {
+			return usageError{"person needs --email"}
+		}
+		p, err := meetings.EnsurePerson(ctx, a.db, email, name, "UTC", a.clock.Now())
+		if err != nil {
+			return err
+		}
+		var patch meetings.PersonPatch
+		set := func(v string) *string {
+			if v == "" {
+				return nil
+			}
+			return &v
+		}
+		patch.Name, patch.TimeZone, patch.WorkStart, patch.WorkEnd = set(name), set(tz), set(start), set(end)
+		if days != "" {
+			d := strings.Split(days, ",")
+			patch.WorkDays = &d
+		}
+		if digest != "" {
+			b, err := strconv.ParseBool(digest)
+			if err != nil {
+				return usageError{fmt.Sprintf("--digest %q is not true or false", digest)}
+			}
+			patch.Digest = &b
+		}
+		out, err := meetings.UpdatePerson(ctx, a.db, p.ID, patch)
+		if err != nil {
+			return err
+		}
+		return printJSON(stdout, out)
+	})
+}
+
+// scheduleRow is one step due: when, what, and for which occurrence.
+type scheduleRow struct {
+	When       time.Time `json:"when"`
+	Kind       string    `json:"kind"`
+	Subject    string    `json:"subject"`
+	Occurrence string    `json:"occurrence,omitempty"`
+	Attempts   int       `json:"attempts"`
+	LastError  string    `json:"last_error,omitempty"`
+}
+
+func (a *app) schedule(ctx context.Context, limit int) ([]scheduleRow, error) {
+	list, err := jobs.Upcoming(ctx, a.db, limit)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]scheduleRow, 0, len(list))
+	for _, j := range list {
+		r := scheduleRow{When: j.RunAt, Kind: j.Kind, Subject: j.Subject, Attempts: j.Attempts, LastError: j.LastError}
+		if id, ok := strings.CutPrefix(j.Subject, "occurrence:"); ok {
+			var o struct {
+				Title    string    `db:"title"`
+				StartsAt time.Time `db:"starts_at"`
+			}
+			if err := a.db.GetContext(ctx, &o, a.db.Rebind(`SELECT title, starts_at FROM occurrences WHERE id = ?`), id); err == nil {
+				r.Occurrence = fmt.Sprintf("%s (%s, starts %s)", id, o.Title, o.StartsAt.Format(time.RFC3339))
+			}
+		}
+		rows = append(rows, r)
+	}
+	return rows, nil
+}
+
+func cmdSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var asJSON bool
+	var limit int
+	return withApp(ctx, "schedule", args, stderr, func(fs *flag.FlagSet) {
+		fs.BoolVar(&asJSON, "json", false, "print JSON")
+		fs.IntVar(&limit, "n", 30, "how many steps")
+	}, func(a *app, fs *flag.FlagSet) error {
+		rows, err := a.schedule(ctx, limit)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return printJSON(stdout, rows)
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "WHEN (UTC)\tSTEP\tOCCURRENCE")
+		for _, r := range rows {
+			what := r.Occurrence
+			if what == "" {
+				what = r.Subject
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", r.When.Format("2006-01-02 15:04"), r.Kind, what)
+		}
+		if len(rows) == 0 {
+			fmt.Fprintln(tw, "(nothing scheduled)")
+		}
+		return tw.Flush()
+	})
+}
+
+func cmdOutbox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var asJSON, full bool
+	var limit int
+	var to string
+	return withApp(ctx, "outbox", args, stderr, func(fs *flag.FlagSet) {
+		fs.BoolVar(&asJSON, "json", false, "print JSON, with bodies")
+		fs.BoolVar(&full, "full", false, "print each email's text")
+		fs.IntVar(&limit, "n", 30, "how many emails")
+		fs.StringVar(&to, "to", "", "only emails to this address")
+	}, func(a *app, fs *flag.FlagSet) error {
+		items, err := mail.List(ctx, a.db, strings.ToLower(to), 0, limit)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return printJSON(stdout, items)
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tSTATE\tNOT BEFORE (UTC)\tTO\tSUBJECT")
+		for _, it := range items {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", it.ID, it.State, it.NotBefore.Format("2006-01-02 15:04"), it.To, it.Subject)
+		}
+		if len(items) == 0 {
+			fmt.Fprintln(tw, "(no email yet)")
+		}
+		tw.Flush()
+		if full {
+			for _, it := range items {
+				fmt.Fprintf(stdout, "\n==== #%d to %s: %s\n%s", it.ID, it.To, it.Subject, it.Text)
+			}
+		}
+		return nil
+	})
+}
+
+// reorder moves flags before positional arguments, so `publish 12 --text x`
+// works as well as `publish --text x 12`.
+func reorder(args []string) []string {
+	var flags, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if strings.HasPrefix(a, "-") && len(a) > 1 {
+			flags = append(flags, a)
+			if !strings.Contains(a, "=") && i+1 < len(args) && !isBoolFlag(a) {
+				flags = append(flags, args[i+1])
+				i++
+			}
+			continue
+		}
+		pos = append(pos, a)
+	}
+	return append(flags, pos...)
+}
+
+func isBoolFlag(a string) bool {
+	a = strings.TrimLeft(a, "-")
+	return a == "json" || a == "full" || a == "optional-by-default"
+}
+
+func (a *app) handleSchedule(w http.ResponseWriter, r *http.Request) {
+	v, _ := httpx.ViewerFrom(r.Context())
+	if !v.Operator {
+		httpx.Error(w, r, errs.Errorf(errs.Forbidden, "only operators may see the schedule"))
+		return
+	}
+	rows, err := a.schedule(r.Context(), 100)
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	httpx.JSON(w, http.StatusOK, map[string]any{"steps": rows})
+}
+
+// handleOutbox shows operators every email, and anyone else their own.
+func (a *app) handleOutbox(w http.ResponseWriter, r *http.Request) {
+	v, _ := httpx.ViewerFrom(r.Context())
+	to := strings.ToLower(r.URL.Query().Get("to"))
+	if !v.Operator {
+		if to != "" && to != v.Email {
+			httpx.Error(w, r, errs.Errorf(errs.Forbidden, "only operators may read other people's email"))
+			return
+		}
+		to = v.Email
+	}
+	var before int64
+	if c := r.URL.Query().Get("cursor"); c != "" {
+		n, err := strconv.ParseInt(c, 10, 64)
+		if err != nil || n <= 0 {
+			httpx.Error(w, r, errs.Errorf(errs.Invalid, "cursor %q is not one this API returned", c))
+			return
+		}
+		before = n
+	}
+	items, err := mail.List(r.Context(), a.db, to, before, 51)
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	resp := map[string]any{"emails": items}
+	if len(items) > 50 {
+		resp["emails"] = items[:50]
+		resp["next_cursor"] = strconv.FormatInt(items[49].ID, 10)
+	}
+	httpx.JSON(w, http.StatusOK, resp)
+}
+
+func errNoRoute(r *http.Request) error {
+	return errs.Errorf(errs.NotFound, "no API endpoint %s %s", r.Method, r.URL.Path)
+}

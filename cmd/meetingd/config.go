@@ -1,0 +1,98 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+)
+
+// config is everything an operator can set, by flag or MEETINGD_* variable.
+type config struct {
+	DB                string
+	Addr              string
+	SMTP              string
+	From              string
+	BaseURL           string
+	TemplatesDir      string
+	Operators         string
+	Lead              time.Duration
+	Reminders         string
+	OptionalByDefault bool
+	Poll              time.Duration
+	LogFormat         string
+}
+
+// register adds the shared flags to fs, each defaulting to its environment
+// variable: --base-url reads MEETINGD_BASE_URL.
+func (c *config) register(fs *flag.FlagSet) {
+	str(fs, &c.DB, "db", "meetingd.db", "SQLite database file")
+	str(fs, &c.Addr, "addr", "127.0.0.1:8080", "HTTP listen address")
+	str(fs, &c.SMTP, "smtp", "", "SMTP server URL, smtp://[user:pass@]host:port or smtps://...; unset keeps mail in the local outbox")
+	str(fs, &c.From, "from", "meetingd <meetingd@localhost>", "From address of emails")
+	str(fs, &c.BaseURL, "base-url", "http://localhost:8080", "public URL of this service, for links in emails")
+	str(fs, &c.TemplatesDir, "templates-dir", "", "folder with edited copies of the templates (default: the embedded ones)")
+	str(fs, &c.Operators, "operators", "", "comma-separated emails of operators, who see every meeting and the outbox")
+	dur(fs, &c.Lead, "lead", 24*time.Hour, "how long before the start a pre-read is due (at least 24h)")
+	str(fs, &c.Reminders, "reminders", "72h,48h", "comma-separated organizer reminders before the start")
+	boolean(fs, &c.OptionalByDefault, "optional-by-default", true, "make every attendee but organizer and speakers optional")
+	dur(fs, &c.Poll, "poll", 5*time.Second, "how often the scheduler looks for due work")
+	str(fs, &c.LogFormat, "log", "text", "log format: text or json")
+}
+
+func envName(flagName string) string {
+	return "MEETINGD_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+func str(fs *flag.FlagSet, p *string, name, def, usage string) {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		def = v
+	}
+	fs.StringVar(p, name, def, usage+" ($"+envName(name)+")")
+}
+
+func dur(fs *flag.FlagSet, p *time.Duration, name string, def time.Duration, usage string) {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "meetingd: $%s=%q is not a duration like 24h\n", envName(name), v)
+			os.Exit(2)
+		}
+		def = d
+	}
+	fs.DurationVar(p, name, def, usage+" ($"+envName(name)+")")
+}
+
+func boolean(fs *flag.FlagSet, p *bool, name string, def bool, usage string) {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		def = v == "1" || strings.EqualFold(v, "true") || strings.EqualFold(v, "yes")
+	}
+	fs.BoolVar(p, name, def, usage+" ($"+envName(name)+")")
+}
+
+// reminders parses --reminders.
+func (c *config) reminders() ([]time.Duration, error) {
+	var out []time.Duration
+	for _, f := range strings.Split(c.Reminders, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		d, err := time.ParseDuration(f)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("--reminders: %q is not a positive duration like 72h", f)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+func (c *config) operators() []string {
+	var out []string
+	for _, e := range strings.Split(c.Operators, ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			out = append(out, strings.ToLower(e))
+		}
+	}
+	return out
+}

@@ -1,0 +1,187 @@
+// Command meetingd runs the meeting lifecycle: it watches calendars,
+// attaches notes docs, requires pre-reads, records attendance and emails
+// people through a durable outbox.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+	_ "time/tzdata" // people's time zones, even on machines without a zone database
+
+	"meetingd/internal/clock"
+	"meetingd/internal/errs"
+)
+
+var version = "dev"
+
+const usage = `meetingd: the meeting lifecycle for teams that work asynchronously.
+
+Usage: meetingd <command> [flags]
+
+Commands:
+  serve       run the HTTP API and the scheduler
+  demo        run a sample team on an accelerated clock (an hour a second)
+  import      import an ICS file:   meetingd import [--name NAME] FILE.ics
+  event       create, update or cancel an event in the built-in calendar
+  publish     publish a pre-read:   meetingd publish OCCURRENCE_ID [--text TEXT]
+  attendance  record attendance:    meetingd attendance OCCURRENCE_ID EMAIL present|absent|async
+  token       create an API token:  meetingd token create --email EMAIL
+  person      set a person's time zone, working hours or digest
+  schedule    list the steps due next
+  outbox      list emails, newest first
+  migrate     bring the database schema up to date
+  version     print the version
+
+Every command takes the shared flags (run 'meetingd <command> -h');
+each flag has a MEETINGD_* environment variable, e.g. --db and MEETINGD_DB.
+`
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "meetingd:", errMessage(err))
+		os.Exit(exitCode(err))
+	}
+}
+
+// usageError is a mistake in the command line.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func exitCode(err error) int {
+	var u usageError
+	if errors.As(err, &u) || errors.Is(err, flag.ErrHelp) {
+		return 2
+	}
+	return 1
+}
+
+// errMessage shows an application error's message, anything else whole.
+func errMessage(err error) string {
+	if errs.Code(err) != errs.Internal {
+		return errs.Message(err)
+	}
+	return err.Error()
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usageError{"no command given"}
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, "meetingd", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	case "serve":
+		return cmdServe(ctx, rest, stderr)
+	case "demo":
+		return cmdDemo(ctx, rest, stdout, stderr)
+	case "import":
+		return cmdImport(ctx, rest, stdout, stderr)
+	case "event":
+		return cmdEvent(ctx, rest, stdout, stderr)
+	case "publish":
+		return cmdPublish(ctx, rest, stdout, stderr)
+	case "attendance":
+		return cmdAttendance(ctx, rest, stdout, stderr)
+	case "token":
+		return cmdToken(ctx, rest, stdout, stderr)
+	case "person":
+		return cmdPerson(ctx, rest, stdout, stderr)
+	case "schedule":
+		return cmdSchedule(ctx, rest, stdout, stderr)
+	case "outbox":
+		return cmdOutbox(ctx, rest, stdout, stderr)
+	case "migrate":
+		return cmdMigrate(ctx, rest, stdout, stderr)
+	}
+	fmt.Fprint(stderr, usage)
+	return usageError{fmt.Sprintf("unknown command %q", cmd)}
+}
+
+// parse parses the shared flags and a command's own; extra may be nil.
+func parse(name string, args []string, stderr io.Writer, extra func(*flag.FlagSet)) (config, *flag.FlagSet, error) {
+	var cfg config
+	fs := flag.NewFlagSet("meetingd "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.register(fs)
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return cfg, fs, err
+		}
+		return cfg, fs, usageError{err.Error()}
+	}
+	return cfg, fs, nil
+}
+
+func newLogger(cfg config, w io.Writer) *slog.Logger {
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
+	cfg, _, err := parse("serve", args, stderr, nil)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	return serve(ctx, cfg, clock.Real{}, log)
+}
+
+// serve runs HTTP and the scheduler until SIGINT or SIGTERM, then lets
+// requests and the job in hand finish.
+func serve(ctx context.Context, cfg config, c clock.Clock, log *slog.Logger) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a, err := newApp(ctx, cfg, c, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	srv := &http.Server{Addr: cfg.Addr, Handler: a.handler(), ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: time.Minute, WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
+	workerDone := make(chan struct{})
+	go func() {
+		defer close(workerDone)
+		a.worker.Run(ctx, cfg.Poll)
+	}()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.ListenAndServe() }()
+	mailMode := "local outbox (read it with `meetingd outbox`)"
+	if cfg.SMTP != "" {
+		mailMode = "SMTP"
+	}
+	log.Info("meetingd serving", "addr", cfg.Addr, "db", cfg.DB, "mail", mailMode, "base_url", cfg.BaseURL)
+	select {
+	case err := <-serveErr:
+		stop()
+		<-workerDone
+		return fmt.Errorf("http: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	err = srv.Shutdown(shutCtx)
+	<-workerDone
+	return err
+}

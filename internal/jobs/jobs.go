@@ -1,0 +1,149 @@
+// Package jobs is meetingd's durable scheduler: every timed step is a row
+// with a due time, claimed under a lease, run idempotently, retried with
+// backoff, and moved or dropped when its source changes.
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"meetingd/internal/db"
+)
+
+// States of a job.
+const (
+	Pending   = "pending"
+	Done      = "done"
+	Cancelled = "cancelled"
+	Dead      = "dead" // failed MaxAttempts times; kept for operators to see
+)
+
+// Job is one scheduled step. Kind may carry a variant after '@'
+// ("preread.reminder@72h"); Subject names what it is about ("occurrence:12").
+type Job struct {
+	ID        int64     `db:"id" json:"id"`
+	Kind      string    `db:"kind" json:"kind"`
+	Subject   string    `db:"subject" json:"subject"`
+	DueAt     time.Time `db:"due_at" json:"due_at"`
+	RunAt     time.Time `db:"run_at" json:"run_at"`
+	State     string    `db:"state" json:"state"`
+	Attempts  int       `db:"attempts" json:"attempts"`
+	Lease     int64     `db:"lease" json:"-"`
+	LastError string    `db:"last_error" json:"last_error,omitempty"`
+	CreatedAt time.Time `db:"created_at" json:"created_at"`
+	UpdatedAt time.Time `db:"updated_at" json:"updated_at"`
+}
+
+// Base is the kind without its variant: the handler's name.
+func (j Job) Base() string { b, _, _ := strings.Cut(j.Kind, "@"); return b }
+
+// Variant is what follows '@' in the kind, or "".
+func (j Job) Variant() string { _, v, _ := strings.Cut(j.Kind, "@"); return v }
+
+// Schedule makes the step (kind, subject) due at due. A step already
+// scheduled for that time is left alone, so repeating a sync is free; a step
+// whose time changed, or that was cancelled, is armed again, even if it ran
+// before (a meeting moved a week later owes its reminders again).
+func Schedule(ctx context.Context, q db.Queryer, now time.Time, kind, subject string, due time.Time) error {
+	_, err := q.ExecContext(ctx, q.Rebind(`
+		INSERT INTO jobs (kind, subject, due_at, run_at, state, attempts, created_at, updated_at)
+		VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)
+		ON CONFLICT (kind, subject) DO UPDATE SET
+			due_at = excluded.due_at, run_at = excluded.run_at, state = 'pending',
+			attempts = 0, lease = jobs.lease + 1, last_error = '', updated_at = excluded.updated_at
+		WHERE jobs.due_at <> excluded.due_at OR jobs.state = 'cancelled'`),
+		kind, subject, due.UTC(), due.UTC(), now, now)
+	if err != nil {
+		return fmt.Errorf("schedule %s %s: %w", kind, subject, err)
+	}
+	return nil
+}
+
+// Cancel drops every pending step about subject whose kind starts with one of
+// kinds (all of them when kinds is empty).
+func Cancel(ctx context.Context, q db.Queryer, now time.Time, subject string, kinds ...string) error {
+	query := `UPDATE jobs SET state = 'cancelled', updated_at = ? WHERE subject = ? AND state = 'pending'`
+	args := []any{now, subject}
+	if len(kinds) > 0 {
+		var or []string
+		for _, k := range kinds {
+			or = append(or, "kind = ? OR kind LIKE ?")
+			args = append(args, k, k+"@%")
+		}
+		query += " AND (" + strings.Join(or, " OR ") + ")"
+	}
+	if _, err := q.ExecContext(ctx, q.Rebind(query), args...); err != nil {
+		return fmt.Errorf("cancel jobs for %s: %w", subject, err)
+	}
+	return nil
+}
+
+// Claim takes up to limit due jobs and leases them until leaseEnd: a claimed
+// job's run_at moves to leaseEnd, so if its worker dies it is due again then.
+// The lease number it returns is the fencing token Complete and Fail check.
+func Claim(ctx context.Context, q db.Queryer, now, leaseEnd time.Time, limit int) ([]Job, error) {
+	var claimed []Job
+	err := q.SelectContext(ctx, &claimed, q.Rebind(`
+		UPDATE jobs SET run_at = ?, attempts = attempts + 1, lease = lease + 1, updated_at = ?
+		WHERE id IN (`+ClaimQuery+`)
+		RETURNING `+columns),
+		leaseEnd, now, now, limit)
+	if err != nil {
+		return nil, fmt.Errorf("claim jobs: %w", err)
+	}
+	return claimed, nil
+}
+
+// Complete marks a claimed job done. It reports false when the lease was
+// lost (the job was claimed again or changed meanwhile): the work was
+// idempotent, so nothing is wrong, but the caller should know.
+func Complete(ctx context.Context, q db.Queryer, now time.Time, j Job) (bool, error) {
+	res, err := q.ExecContext(ctx, q.Rebind(`
+		UPDATE jobs SET state = 'done', last_error = '', updated_at = ?
+		WHERE id = ? AND lease = ? AND state = 'pending'`),
+		now, j.ID, j.Lease)
+	if err != nil {
+		return false, fmt.Errorf("complete job %d: %w", j.ID, err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// Fail records a failed attempt: the job runs again at retryAt, or is dead
+// when it has had maxAttempts.
+func Fail(ctx context.Context, q db.Queryer, now, retryAt time.Time, j Job, cause error, maxAttempts int) error {
+	_, err := q.ExecContext(ctx, q.Rebind(`
+		UPDATE jobs SET run_at = ?, last_error = ?, updated_at = ?,
+			state = CASE WHEN attempts >= ? THEN 'dead' ELSE 'pending' END
+		WHERE id = ? AND lease = ? AND state = 'pending'`),
+		retryAt, truncate(cause.Error(), 2000), now, maxAttempts, j.ID, j.Lease)
+	if err != nil {
+		return fmt.Errorf("record failure of job %d: %w", j.ID, err)
+	}
+	return nil
+}
+
+// Upcoming lists pending jobs in the order they fall due, for `meetingd schedule`.
+func Upcoming(ctx context.Context, q db.Queryer, limit int) ([]Job, error) {
+	var out []Job
+	err := q.SelectContext(ctx, &out, q.Rebind(`
+		SELECT `+columns+` FROM jobs WHERE state = 'pending' ORDER BY run_at LIMIT ?`), limit)
+	if err != nil {
+		return nil, fmt.Errorf("list upcoming jobs: %w", err)
+	}
+	return out, nil
+}
+
+// ClaimQuery finds due work; the jobs_due index serves it (see the plan test).
+const ClaimQuery = `SELECT id FROM jobs WHERE state = 'pending' AND run_at <= ? ORDER BY run_at LIMIT ?`
+
+const columns = `id, kind, subject, due_at, run_at, state, attempts, lease, last_error, created_at, updated_at`
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

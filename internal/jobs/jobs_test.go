@@ -1,0 +1,212 @@
+package jobs_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"meetingd/internal/clock"
+	"meetingd/internal/db"
+	"meetingd/internal/jobs"
+)
+
+var t0 = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+
+func open(t testing.TB) *sqlx.DB {
+	t.Helper()
+	d, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "test.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// The due-work query must be served by an index, whatever the table holds.
+func TestClaimQueryUsesIndex(t *testing.T) {
+	d := open(t)
+	var plan []struct {
+		ID, Parent, NotUsed int
+		Detail              string
+	}
+	rows, err := d.Query(`EXPLAIN QUERY PLAN `+jobs.ClaimQuery, t0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p struct {
+			ID, Parent, NotUsed int
+			Detail              string
+		}
+		if err := rows.Scan(&p.ID, &p.Parent, &p.NotUsed, &p.Detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, p)
+	}
+	var details []string
+	for _, p := range plan {
+		details = append(details, p.Detail)
+		if strings.HasPrefix(p.Detail, "SCAN jobs") || strings.Contains(p.Detail, "USE TEMP B-TREE FOR ORDER BY") {
+			t.Errorf("plan has %q", p.Detail)
+		}
+	}
+	if !strings.Contains(strings.Join(details, "\n"), "INDEX jobs_due") {
+		t.Errorf("plan does not use jobs_due:\n%s", strings.Join(details, "\n"))
+	}
+}
+
+func schedule(t *testing.T, d *sqlx.DB, kind, subject string, due time.Time) {
+	t.Helper()
+	if err := jobs.Schedule(context.Background(), d, t0, kind, subject, due); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRunsDueJobsOnceAndNotEarly(t *testing.T) {
+	d := open(t)
+	c := clock.NewFake(t0)
+	w := jobs.NewWorker(d, c, quiet())
+	var ran []string
+	w.Handle("ping", func(_ context.Context, j jobs.Job) error { ran = append(ran, j.Subject+"/"+j.Variant()); return nil })
+	schedule(t, d, "ping@a", "x:1", t0.Add(time.Hour))
+	schedule(t, d, "ping@b", "x:1", t0.Add(2*time.Hour))
+	ctx := context.Background()
+	if n, _ := w.RunDue(ctx); n != 0 {
+		t.Fatalf("ran %d jobs before they were due", n)
+	}
+	c.Advance(time.Hour)
+	w.RunDue(ctx)
+	c.Advance(time.Hour)
+	w.RunDue(ctx)
+	c.Advance(24 * time.Hour)
+	w.RunDue(ctx)
+	if got := strings.Join(ran, ","); got != "x:1/a,x:1/b" {
+		t.Fatalf("ran %q, want x:1/a,x:1/b", got)
+	}
+}
+
+func TestRescheduleMovesAndCancelDrops(t *testing.T) {
+	d := open(t)
+	c := clock.NewFake(t0)
+	w := jobs.NewWorker(d, c, quiet())
+	var ran []string
+	w.Handle("step", func(_ context.Context, j jobs.Job) error { ran = append(ran, j.Kind); return nil })
+	schedule(t, d, "step@one", "occ:1", t0.Add(time.Hour))
+	schedule(t, d, "step@two", "occ:1", t0.Add(time.Hour))
+	schedule(t, d, "step@one", "occ:1", t0.Add(3*time.Hour)) // moved
+	if err := jobs.Cancel(context.Background(), d, t0, "occ:1", "step@two"); err != nil {
+		t.Fatal(err)
+	}
+	c.Advance(2 * time.Hour)
+	w.RunDue(context.Background())
+	if len(ran) != 0 {
+		t.Fatalf("ran %v at the old time or after cancel", ran)
+	}
+	c.Advance(time.Hour)
+	w.RunDue(context.Background())
+	if strings.Join(ran, ",") != "step@one" {
+		t.Fatalf("ran %v, want step@one once", ran)
+	}
+	// Scheduling the same time again does not run it again...
+	schedule(t, d, "step@one", "occ:1", t0.Add(3*time.Hour))
+	w.RunDue(context.Background())
+	// ...but a new time does: the source moved, the step is owed again.
+	schedule(t, d, "step@one", "occ:1", t0.Add(5*time.Hour))
+	c.Set(t0.Add(5 * time.Hour))
+	w.RunDue(context.Background())
+	if strings.Join(ran, ",") != "step@one,step@one" {
+		t.Fatalf("ran %v, want step@one twice", ran)
+	}
+}
+
+func TestFailedJobsRetryWithBackoffThenDie(t *testing.T) {
+	d := open(t)
+	c := clock.NewFake(t0)
+	w := jobs.NewWorker(d, c, quiet())
+	w.MaxAttempts = 3
+	tries := 0
+	w.Handle("flaky", func(context.Context, jobs.Job) error { tries++; return errors.New("boom") })
+	schedule(t, d, "flaky", "x:1", t0)
+	ctx := context.Background()
+	w.RunDue(ctx)
+	if tries != 1 {
+		t.Fatalf("tries = %d", tries)
+	}
+	w.RunDue(ctx) // not due again yet: backoff
+	if tries != 1 {
+		t.Fatalf("retried without backoff")
+	}
+	for i := 0; i < 10; i++ {
+		c.Advance(6 * time.Hour)
+		w.RunDue(ctx)
+	}
+	if tries != 3 {
+		t.Fatalf("tries = %d, want 3 (MaxAttempts)", tries)
+	}
+	var state, lastErr string
+	d.QueryRow(`SELECT state, last_error FROM jobs`).Scan(&state, &lastErr)
+	if state != jobs.Dead || lastErr != "boom" {
+		t.Fatalf("state %q, last_error %q", state, lastErr)
+	}
+}
+
+// A worker that claimed a job and died leaves it to come due again when the
+// lease runs out; the dead worker, if it wakes, cannot complete it.
+func TestLeaseExpiryAndFencing(t *testing.T) {
+	d := open(t)
+	ctx := context.Background()
+	schedule(t, d, "k", "x:1", t0)
+	first, err := jobs.Claim(ctx, d, t0, t0.Add(time.Minute), 10)
+	if err != nil || len(first) != 1 {
+		t.Fatalf("claim: %v %v", first, err)
+	}
+	if again, _ := jobs.Claim(ctx, d, t0.Add(30*time.Second), t0.Add(2*time.Minute), 10); len(again) != 0 {
+		t.Fatalf("claimed a leased job")
+	}
+	second, _ := jobs.Claim(ctx, d, t0.Add(time.Minute), t0.Add(2*time.Minute), 10)
+	if len(second) != 1 {
+		t.Fatalf("job not due again after its lease")
+	}
+	if ok, _ := jobs.Complete(ctx, d, t0, first[0]); ok {
+		t.Fatalf("stale worker completed a job it no longer holds")
+	}
+	if ok, _ := jobs.Complete(ctx, d, t0, second[0]); !ok {
+		t.Fatalf("holder could not complete")
+	}
+}
+
+func TestBackoffGrowsAndIsCapped(t *testing.T) {
+	prev := time.Duration(0)
+	for i := 1; i <= 6; i++ {
+		b := jobs.Backoff(i)
+		if b < prev {
+			t.Fatalf("backoff(%d) = %s < backoff(%d) = %s", i, b, i-1, prev)
+		}
+		prev = b
+	}
+	if b := jobs.Backoff(100); b > 6*time.Hour+6*time.Hour/5 {
+		t.Fatalf("backoff(100) = %s, over the cap", b)
+	}
+}
+
+func TestNoHandlerIsAFailureNotALoss(t *testing.T) {
+	d := open(t)
+	w := jobs.NewWorker(d, clock.NewFake(t0), quiet())
+	schedule(t, d, "unknown", "x:1", t0)
+	w.RunDue(context.Background())
+	var state, lastErr string
+	d.QueryRow(`SELECT state, last_error FROM jobs`).Scan(&state, &lastErr)
+	if state != jobs.Pending || !strings.Contains(lastErr, "no handler") {
+		t.Fatalf("state %q, error %q", state, lastErr)
+	}
+}

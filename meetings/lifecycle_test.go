@@ -1,0 +1,293 @@
+package meetings_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"meetingd/internal/errs"
+	"meetingd/meetings"
+)
+
+var ctx = context.Background()
+
+// Thursday 5 November 2026, 14:00 UTC: 78 hours after t0.
+var start = t0.Add(78 * time.Hour)
+
+func TestOnlyMeetingsAreDiscovered(t *testing.T) {
+	h := newHarness(t)
+	allDay := event("allday", start)
+	allDay.AllDay = true
+	focus := event("focus", start)
+	focus.EventType = "focusTime"
+	optOut := event("optout", start)
+	optOut.Description = "private prep #no-meetingd"
+	alone := event("alone", start)
+	alone.Attendees = alone.Attendees[:1]
+	cancelled := event("cancelled", start)
+	cancelled.Cancelled = true
+	res := h.sync(allDay, focus, optOut, alone, cancelled, event("real", start))
+	if res.Created != 1 || res.Skipped != 5 {
+		t.Fatalf("sync = %+v, want 1 created and 5 skipped", res)
+	}
+}
+
+func TestOptionalByDefaultRoles(t *testing.T) {
+	for _, policy := range []bool{true, false} {
+		h := newHarness(t)
+		h.svc.Cfg.OptionalByDefault = policy
+		h.sync(event("m", start))
+		v, err := h.svc.View(ctx, meetings.Actor{Operator: true}, h.occurrence("m").ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, a := range v.Attendees {
+			got[a.Email] = a.Role
+		}
+		want := map[string]string{"ana@example.com": "organizer", "cy@example.com": "speaker", "ben@example.com": "required"}
+		if policy {
+			want["ben@example.com"] = "optional"
+		}
+		for k, w := range want {
+			if got[k] != w {
+				t.Errorf("policy %v: %s is %q, want %q", policy, k, got[k], w)
+			}
+		}
+	}
+}
+
+func TestResyncUpdatesNeverDuplicates(t *testing.T) {
+	h := newHarness(t)
+	ev := event("m", start)
+	h.sync(ev)
+	ev.Title = "Renamed"
+	ev.Attendees = ev.Attendees[:2] // cy dropped
+	res := h.sync(ev)
+	if res.Created != 0 || res.Updated != 1 {
+		t.Fatalf("resync = %+v", res)
+	}
+	var n int
+	h.db.Get(&n, `SELECT COUNT(*) FROM occurrences`)
+	if n != 1 {
+		t.Fatalf("%d occurrences after resync", n)
+	}
+	v, _ := h.svc.View(ctx, meetings.Actor{Operator: true}, h.occurrence("m").ID)
+	if v.Title != "Renamed" || len(v.Attendees) != 2 {
+		t.Fatalf("title %q, %d attendees", v.Title, len(v.Attendees))
+	}
+}
+
+func TestRemindersThenMissingAtDeadline(t *testing.T) {
+	h := newHarness(t)
+	h.sync(event("m", start))
+	h.at(start.Add(-72 * time.Hour))
+	h.at(start.Add(-48 * time.Hour))
+	if got := h.mails(); !slices.Equal(got, []string{"preread_reminder ana@example.com", "preread_reminder ana@example.com"}) {
+		t.Fatalf("before deadline: %v", got)
+	}
+	h.at(start.Add(-24*time.Hour - time.Second))
+	if s := h.occurrence("m").PreReadState; s != meetings.PreReadPending {
+		t.Fatalf("state %s before deadline", s)
+	}
+	h.at(start.Add(-24 * time.Hour))
+	if s := h.occurrence("m").PreReadState; s != meetings.PreReadMissing {
+		t.Fatalf("state %s at deadline, want missing", s)
+	}
+	missing := 0
+	for _, m := range h.mails() {
+		if strings.HasPrefix(m, "preread_missing ") {
+			missing++
+		}
+	}
+	if missing != 3 {
+		t.Fatalf("%d missing notices, want one each for organizer and both attendees: %v", missing, h.mails())
+	}
+	h.at(start.Add(time.Hour))         // more runs change nothing
+	if n := len(h.mails()); n != 5+3 { // 2 reminders, 3 missing, 3 notes shared
+		t.Fatalf("%d emails: %v", n, h.mails())
+	}
+}
+
+func TestPublishOnTimeLateAndTooLate(t *testing.T) {
+	h := newHarness(t)
+	h.sync(event("early", start), event("late", start.Add(time.Hour)), event("never", start.Add(2*time.Hour)))
+	text := "Read the plan."
+	h.at(start.Add(-30 * time.Hour))
+	o, err := h.svc.Publish(ctx, h.actor("ana@example.com"), h.occurrence("early").ID, &text)
+	if err != nil || o.PreReadState != meetings.PreReadReady {
+		t.Fatalf("publish on time: %v, %s", err, o.PreReadState)
+	}
+	if _, err := h.svc.Publish(ctx, h.actor("ben@example.com"), h.occurrence("late").ID, &text); errs.Code(err) != errs.Forbidden {
+		t.Fatalf("optional attendee published: %v", err)
+	}
+	h.at(start.Add(-2 * time.Hour))
+	o, err = h.svc.Publish(ctx, h.actor("cy@example.com"), h.occurrence("late").ID, &text)
+	if err != nil || o.PreReadState != meetings.PreReadLate {
+		t.Fatalf("publish after deadline by a speaker: %v, %s", err, o.PreReadState)
+	}
+	h.at(start.Add(3 * time.Hour))
+	if _, err := h.svc.Publish(ctx, h.actor("ana@example.com"), h.occurrence("never").ID, &text); errs.Code(err) != errs.Conflict {
+		t.Fatalf("publish after start: %v", err)
+	}
+	published := map[string]int{}
+	for _, m := range h.mails() {
+		if k, to, _ := strings.Cut(m, " "); k == "preread_published" {
+			published[to]++
+		}
+	}
+	for _, who := range []string{"ana@example.com", "ben@example.com", "cy@example.com"} {
+		if published[who] != 2 {
+			t.Errorf("%s got %d pre-reads, want 2 (optional attendees included)", who, published[who])
+		}
+	}
+}
+
+func TestPreReadSectionContentMakesItReady(t *testing.T) {
+	h := newHarness(t)
+	h.sync(event("m", start))
+	id := h.occurrence("m").ID
+	v, _ := h.svc.View(ctx, meetings.Actor{Operator: true}, id)
+	same := v.Section.PreRead
+	if _, err := h.svc.UpdateSection(ctx, h.actor("ben@example.com"), id, meetings.SectionPatch{PreRead: &same}); err != nil {
+		t.Fatal(err)
+	}
+	if s := h.occurrence("m").PreReadState; s != meetings.PreReadPending {
+		t.Fatalf("placeholder alone made it %s", s)
+	}
+	text := same + "\nhttps://docs.example.com/plan"
+	if _, err := h.svc.UpdateSection(ctx, h.actor("ben@example.com"), id, meetings.SectionPatch{PreRead: &text}); err != nil {
+		t.Fatal(err)
+	}
+	if s := h.occurrence("m").PreReadState; s != meetings.PreReadReady {
+		t.Fatalf("content beyond the placeholder left it %s", s)
+	}
+}
+
+func TestMovedMeetingMovesItsSteps(t *testing.T) {
+	h := newHarness(t)
+	ev := event("m", start)
+	h.sync(ev)
+	h.at(start.Add(-24 * time.Hour))
+	if s := h.occurrence("m").PreReadState; s != meetings.PreReadMissing {
+		t.Fatalf("state %s", s)
+	}
+	ev.Start, ev.End = start.Add(7*24*time.Hour), start.Add(7*24*time.Hour+time.Hour)
+	h.sync(ev)
+	o := h.occurrence("m")
+	if o.PreReadState != meetings.PreReadPending || !o.PreReadDueAt.Equal(ev.Start.Add(-24*time.Hour)) {
+		t.Fatalf("moved a week later: state %s, due %s", o.PreReadState, o.PreReadDueAt)
+	}
+	var due time.Time
+	h.db.Get(&due, `SELECT run_at FROM jobs WHERE kind = 'preread.deadline' AND state = 'pending'`)
+	if !due.Equal(o.PreReadDueAt) {
+		t.Fatalf("deadline job at %s, want %s", due, o.PreReadDueAt)
+	}
+}
+
+func TestCancelledMeetingDropsItsSteps(t *testing.T) {
+	h := newHarness(t)
+	ev := event("m", start)
+	h.sync(ev)
+	ev.Cancelled = true
+	if res := h.sync(ev); res.Cancelled != 1 {
+		t.Fatalf("cancel: %+v", res)
+	}
+	h.at(start.Add(48 * time.Hour))
+	if m := h.mails(); len(m) != 0 {
+		t.Fatalf("cancelled meeting sent %v", m)
+	}
+}
+
+func TestRecordingRefusedFor1on1AndPrivate(t *testing.T) {
+	h := newHarness(t)
+	one := event("one", start)
+	one.Attendees = one.Attendees[:2]
+	priv := event("priv", start)
+	priv.Private = true
+	h.sync(one, priv, event("team", start))
+	ana := h.actor("ana@example.com")
+	if _, err := h.svc.SetRecording(ctx, ana, h.occurrence("one").ID, "https://rec.example.com/1"); errs.Code(err) != errs.Conflict || !strings.Contains(errs.Message(err), "1:1") {
+		t.Errorf("1:1 recording: %v", err)
+	}
+	if _, err := h.svc.SetRecording(ctx, ana, h.occurrence("priv").ID, "https://rec.example.com/2"); errs.Code(err) != errs.Conflict || !strings.Contains(errs.Message(err), "private") {
+		t.Errorf("private recording: %v", err)
+	}
+	if _, err := h.svc.SetRecording(ctx, ana, h.occurrence("team").ID, "javascript:alert(1)"); errs.Code(err) != errs.Invalid {
+		t.Errorf("bad url: %v", err)
+	}
+	if o, err := h.svc.SetRecording(ctx, ana, h.occurrence("team").ID, "https://rec.example.com/3"); err != nil || o.RecordingURL == "" {
+		t.Errorf("team recording: %v", err)
+	}
+}
+
+func TestAttendanceRecording(t *testing.T) {
+	h := newHarness(t)
+	h.sync(event("m", start))
+	id := h.occurrence("m").ID
+	present, async, bogus := meetings.Present, meetings.Async, "maybe"
+	if _, err := h.svc.RecordAttendance(ctx, h.actor("ben@example.com"), id, meetings.AttendancePatch{Email: "ben@example.com", Attendance: &async}); err != nil {
+		t.Fatalf("own attendance: %v", err)
+	}
+	if _, err := h.svc.RecordAttendance(ctx, h.actor("ben@example.com"), id, meetings.AttendancePatch{Email: "cy@example.com", Attendance: &present}); errs.Code(err) != errs.Forbidden {
+		t.Fatalf("someone else's attendance: %v", err)
+	}
+	if _, err := h.svc.RecordAttendance(ctx, h.actor("ana@example.com"), id, meetings.AttendancePatch{Email: "cy@example.com", Attendance: &bogus}); errs.Code(err) != errs.Invalid {
+		t.Fatalf("bogus attendance: %v", err)
+	}
+	a, err := h.svc.RecordAttendance(ctx, h.actor("ana@example.com"), id, meetings.AttendancePatch{Email: "cy@example.com", Attendance: &present})
+	if err != nil || a.Attendance != meetings.Present {
+		t.Fatalf("organizer records: %v %+v", err, a)
+	}
+	if _, err := h.svc.RecordAttendance(ctx, h.actor("ana@example.com"), id, meetings.AttendancePatch{Email: "zed@example.com", Attendance: &present}); errs.Code(err) != errs.Invalid {
+		t.Fatalf("attendance of a stranger: %v", err)
+	}
+}
+
+func TestOnlyInviteesSeeAMeeting(t *testing.T) {
+	h := newHarness(t)
+	h.sync(event("m", start))
+	stranger, err := meetings.EnsurePerson(ctx, h.db, "zed@example.com", "", "UTC", t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := h.occurrence("m").ID
+	if _, err := h.svc.View(ctx, meetings.Actor{PersonID: stranger.ID}, id); errs.Code(err) != errs.NotFound {
+		t.Fatalf("stranger viewed: %v", err)
+	}
+	list, _ := h.svc.Upcoming(ctx, meetings.Actor{PersonID: stranger.ID}, t0, nil, 10)
+	if len(list) != 0 {
+		t.Fatalf("stranger lists %d", len(list))
+	}
+	if _, err := h.svc.View(ctx, h.actor("ben@example.com"), id); err != nil {
+		t.Fatalf("invitee: %v", err)
+	}
+}
+
+func TestNonUrgentMailWaitsForWorkingHours(t *testing.T) {
+	h := newHarness(t)
+	h.sync(event("m", start))
+	tokyo := "Asia/Tokyo"
+	if _, err := meetings.UpdatePerson(ctx, h.db, h.person("ben@example.com").ID, meetings.PersonPatch{TimeZone: &tokyo}); err != nil {
+		t.Fatal(err)
+	}
+	// Published Monday 2 Nov at 20:00 UTC: 05:00 Tuesday in Tokyo.
+	h.clock.Set(t0.Add(12 * time.Hour))
+	text := "Plan"
+	if _, err := h.svc.Publish(ctx, h.actor("ana@example.com"), h.occurrence("m").ID, &text); err != nil {
+		t.Fatal(err)
+	}
+	var nb time.Time
+	h.db.Get(&nb, `SELECT not_before FROM outbox WHERE to_addr = 'ben@example.com' AND kind = 'preread_published'`)
+	want := time.Date(2026, 11, 3, 9, 0, 0, 0, time.FixedZone("JST", 9*3600))
+	if !nb.Equal(want) {
+		t.Fatalf("held until %s, want %s", nb, want.UTC())
+	}
+	var body string
+	h.db.Get(&body, `SELECT text_body FROM outbox WHERE to_addr = 'ben@example.com' AND kind = 'preread_published'`)
+	if !strings.Contains(body, "Fri 6 Nov 2026, 01:00 JST") && !strings.Contains(body, "Thu 5 Nov 2026, 23:00 JST") {
+		t.Fatalf("start not shown in Tokyo time:\n%s", body)
+	}
+}

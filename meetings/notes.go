@@ -1,0 +1,109 @@
+package meetings
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"meetingd/internal/db"
+	"meetingd/internal/errs"
+)
+
+// sectionFields are a section's headings, in the order the doc shows them.
+var sectionFields = []string{"pre_read", "agenda", "notes", "decisions", "action_items"}
+
+// MaxSectionText bounds one heading's text.
+const MaxSectionText = 64 << 10
+
+// placeholder is the template's text under a heading of a new section.
+func (s *Service) placeholder(field string) string {
+	t, err := s.Templates.Text("section."+field, nil)
+	if err != nil {
+		s.Log.Error("notes placeholder", "field", field, "err", err)
+		return ""
+	}
+	return strings.TrimSpace(t)
+}
+
+// addSection gives a new occurrence its dated section, from the template.
+func (s *Service) addSection(ctx context.Context, tx *sqlx.Tx, occID int64, now time.Time) error {
+	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO notes_sections (occurrence_id, pre_read, agenda, notes, decisions, action_items, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (occurrence_id) DO NOTHING`), occID,
+		s.placeholder("pre_read"), s.placeholder("agenda"), s.placeholder("notes"),
+		s.placeholder("decisions"), s.placeholder("action_items"), now)
+	if err != nil {
+		return fmt.Errorf("notes section for occurrence %d: %w", occID, err)
+	}
+	return nil
+}
+
+// SectionPatch changes some headings of a section; nil ones stay.
+type SectionPatch struct {
+	PreRead     *string `json:"pre_read"`
+	Agenda      *string `json:"agenda"`
+	Notes       *string `json:"notes"`
+	Decisions   *string `json:"decisions"`
+	ActionItems *string `json:"action_items"`
+}
+
+func (p SectionPatch) fields() map[string]*string {
+	return map[string]*string{"pre_read": p.PreRead, "agenda": p.Agenda, "notes": p.Notes,
+		"decisions": p.Decisions, "action_items": p.ActionItems}
+}
+
+// UpdateSection edits an occurrence's section of the notes doc. Anyone
+// invited may edit, as in a shared document. A Pre-read section that now
+// holds more than the placeholder makes the pre-read ready, as publishing
+// does.
+func (s *Service) UpdateSection(ctx context.Context, a Actor, occID int64, p SectionPatch) (Section, error) {
+	var out Section
+	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		now := s.Clock.Now()
+		o, err := getOccurrence(ctx, tx, occID)
+		if err != nil {
+			return err
+		}
+		if _, err := canSee(ctx, tx, a, o); err != nil {
+			return err
+		}
+		for _, f := range sectionFields {
+			v := p.fields()[f]
+			if v == nil {
+				continue
+			}
+			if len(*v) > MaxSectionText {
+				return errs.Errorf(errs.Invalid, "%s is %d bytes; at most %d", f, len(*v), MaxSectionText)
+			}
+			if err := setSection(ctx, tx, now, occID, f, *v); err != nil {
+				return err
+			}
+		}
+		if p.PreRead != nil && s.hasPreRead(*p.PreRead) &&
+			(o.PreReadState == PreReadPending || o.PreReadState == PreReadMissing) && now.Before(o.StartsAt) {
+			by := a.PersonID
+			if err := s.publish(ctx, tx, now, o, &by); err != nil {
+				return err
+			}
+		}
+		out, err = getSection(ctx, tx, occID)
+		return err
+	})
+	if err != nil {
+		return Section{}, err
+	}
+	s.wake()
+	return out, nil
+}
+
+// setSection writes one heading; field is one of sectionFields.
+func setSection(ctx context.Context, tx *sqlx.Tx, now time.Time, occID int64, field, text string) error {
+	_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE notes_sections SET `+field+` = ?, updated_at = ? WHERE occurrence_id = ?`),
+		strings.ReplaceAll(text, "\r\n", "\n"), now, occID)
+	if err != nil {
+		return fmt.Errorf("update %s of occurrence %d: %w", field, occID, err)
+	}
+	return nil
+}

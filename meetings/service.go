@@ -1,0 +1,58 @@
+package meetings
+
+import (
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"meetingd/internal/clock"
+	"meetingd/internal/links"
+	"meetingd/internal/mail"
+	"meetingd/templates"
+)
+
+// Config is the lifecycle's settings; DefaultConfig has SPEC.md's defaults.
+type Config struct {
+	Lead              time.Duration   // pre-read due this long before start
+	MinLead           time.Duration   // Lead is never below this
+	Reminders         []time.Duration // organizer reminders, before start
+	OptionalByDefault bool            // all but organizer and speakers are optional
+	BaseURL           string          // for links in emails, without a trailing slash
+	LinkTTL           time.Duration   // how long a notes link in an email works
+}
+
+// DefaultConfig returns SPEC.md's defaults.
+func DefaultConfig() Config {
+	return Config{
+		Lead:              24 * time.Hour,
+		MinLead:           24 * time.Hour,
+		Reminders:         []time.Duration{72 * time.Hour, 48 * time.Hour},
+		OptionalByDefault: true,
+		BaseURL:           "http://localhost:8080",
+		LinkTTL:           30 * 24 * time.Hour,
+	}
+}
+
+// Service runs the meeting lifecycle.
+type Service struct {
+	DB        *sqlx.DB
+	Clock     clock.Clock
+	Cfg       Config
+	Outbox    *mail.Outbox
+	Links     *links.Signer
+	Templates *templates.Set
+	Log       *slog.Logger
+	// Wake, if set, is called after a change that may have made work due
+	// now, so the scheduler need not wait for its next poll.
+	Wake func()
+}
+
+func (s *Service) wake() {
+	if s.Wake != nil {
+		s.Wake()
+	}
+}
+
+func (s *Service) baseURL() string { return strings.TrimRight(s.Cfg.BaseURL, "/") }

@@ -1,0 +1,111 @@
+package meetings
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"meetingd/internal/db"
+)
+
+// OccurrenceView is everything a meeting page shows.
+type OccurrenceView struct {
+	Occurrence
+	Series      Series       `json:"series"`
+	Organizer   Person       `json:"organizer"`
+	NotesURL    string       `json:"notes_url"`
+	Attendees   []Attendee   `json:"attendees"`
+	Section     Section      `json:"section"`
+	ActionItems []ActionItem `json:"action_items"`
+	Role        string       `json:"viewer_role"`
+}
+
+// View returns the occurrence as a's eyes may see it.
+func (s *Service) View(ctx context.Context, a Actor, occID int64) (OccurrenceView, error) {
+	o, err := getOccurrence(ctx, s.DB, occID)
+	if err != nil {
+		return OccurrenceView{}, err
+	}
+	role, err := canSee(ctx, s.DB, a, o)
+	if err != nil {
+		return OccurrenceView{}, err
+	}
+	v := OccurrenceView{Occurrence: o, Role: role}
+	if v.Series, err = getSeries(ctx, s.DB, o.SeriesID); err != nil {
+		return OccurrenceView{}, err
+	}
+	if v.Organizer, err = PersonByID(ctx, s.DB, v.Series.OrganizerID); err != nil {
+		return OccurrenceView{}, err
+	}
+	doc, err := notesDoc(ctx, s.DB, o.SeriesID)
+	if err != nil {
+		return OccurrenceView{}, err
+	}
+	v.NotesURL = fmt.Sprintf("%s#occurrence-%d", doc.URL, o.ID)
+	if v.Attendees, err = attendees(ctx, s.DB, o.ID); err != nil {
+		return OccurrenceView{}, err
+	}
+	if v.Section, err = getSection(ctx, s.DB, o.ID); err != nil {
+		return OccurrenceView{}, err
+	}
+	v.ActionItems, err = actionItems(ctx, s.DB, o.ID)
+	return v, err
+}
+
+// Upcoming lists occurrences a may see that start at or after from, in
+// start order, after the cursor (the last item's start and id) if given.
+func (s *Service) Upcoming(ctx context.Context, a Actor, from time.Time, after *Occurrence, limit int) ([]Occurrence, error) {
+	query := `SELECT ` + prefixed("o.", occColumns) + ` FROM occurrences o `
+	var args []any
+	if !a.Operator {
+		query += `JOIN attendees a ON a.occurrence_id = o.id AND a.person_id = ? AND a.removed = 0 `
+		args = append(args, a.PersonID)
+	}
+	query += `WHERE o.cancelled = 0 AND o.starts_at >= ? `
+	args = append(args, from.UTC())
+	if after != nil {
+		query += `AND (o.starts_at > ? OR (o.starts_at = ? AND o.id > ?)) `
+		args = append(args, after.StartsAt, after.StartsAt, after.ID)
+	}
+	query += `ORDER BY o.starts_at, o.id LIMIT ?`
+	args = append(args, limit)
+	var out []Occurrence
+	if err := s.DB.SelectContext(ctx, &out, s.DB.Rebind(query), args...); err != nil {
+		return nil, fmt.Errorf("upcoming occurrences: %w", err)
+	}
+	return out, nil
+}
+
+// SeriesOccurrences lists a series' occurrences, newest first: the notes
+// doc's sections in order.
+func seriesOccurrences(ctx context.Context, q db.Queryer, seriesID int64) ([]Occurrence, error) {
+	var out []Occurrence
+	err := q.SelectContext(ctx, &out, q.Rebind(`SELECT `+occColumns+` FROM occurrences WHERE series_id = ? AND cancelled = 0
+		ORDER BY starts_at DESC`), seriesID)
+	if err != nil {
+		return nil, fmt.Errorf("occurrences of series %d: %w", seriesID, err)
+	}
+	return out, nil
+}
+
+func prefixed(p, cols string) string {
+	out := ""
+	for i, c := range splitCols(cols) {
+		if i > 0 {
+			out += ", "
+		}
+		out += p + c
+	}
+	return out
+}
+
+func splitCols(cols string) []string {
+	var out []string
+	for _, f := range strings.Split(cols, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}

@@ -1,0 +1,106 @@
+// Package templates holds every email, notes-doc and page template,
+// embedded in the binary. All of them are parsed once, at start, so a broken
+// template stops the service before it serves anything.
+package templates
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	htmltemplate "html/template"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+	texttemplate "text/template"
+	"time"
+)
+
+//go:embed email notes pages
+var embedded embed.FS
+
+// Set is the parsed templates.
+type Set struct {
+	text *texttemplate.Template
+	html *htmltemplate.Template
+}
+
+// Load parses the embedded templates, or those under dir when it is not
+// empty (an operator's edited copy of this folder).
+func Load(dir string) (*Set, error) {
+	var fsys fs.FS = embedded
+	if dir != "" {
+		fsys = os.DirFS(dir)
+	}
+	text, err := texttemplate.New("").Funcs(texttemplate.FuncMap(funcs)).ParseFS(fsys, "email/*.txt", "notes/*.txt")
+	if err != nil {
+		return nil, fmt.Errorf("text templates: %w", err)
+	}
+	html, err := htmltemplate.New("").Funcs(htmltemplate.FuncMap(funcs)).ParseFS(fsys, "email/*.html", "notes/*.html", "pages/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("html templates: %w", err)
+	}
+	return &Set{text: text, html: html}, nil
+}
+
+// MustLoad is Load for the embedded set, which tests prove parses.
+func MustLoad() *Set {
+	s, err := Load("")
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// Email renders the subject, plain text and HTML of an email of the given
+// kind. Each kind has "<kind>.subject" and "<kind>.text" in email/<kind>.txt
+// and "<kind>.html" in email/<kind>.html.
+func (s *Set) Email(kind string, data any) (subject, text, html string, err error) {
+	if subject, err = s.Text(kind+".subject", data); err != nil {
+		return
+	}
+	subject = strings.Join(strings.Fields(subject), " ")
+	if text, err = s.Text(kind+".text", data); err != nil {
+		return
+	}
+	var b bytes.Buffer
+	if err = s.html.ExecuteTemplate(&b, kind+".html", data); err != nil {
+		return "", "", "", fmt.Errorf("email %s: %w", kind, err)
+	}
+	return subject, text, b.String(), nil
+}
+
+// Text renders a text template by name.
+func (s *Set) Text(name string, data any) (string, error) {
+	var b bytes.Buffer
+	if err := s.text.ExecuteTemplate(&b, name, data); err != nil {
+		return "", fmt.Errorf("template %s: %w", name, err)
+	}
+	return b.String(), nil
+}
+
+// HTML renders an HTML template (a page or the notes doc) by name.
+func (s *Set) HTML(w io.Writer, name string, data any) error {
+	if err := s.html.ExecuteTemplate(w, name, data); err != nil {
+		return fmt.Errorf("template %s: %w", name, err)
+	}
+	return nil
+}
+
+var funcs = map[string]any{
+	// when formats an instant in the reader's zone: "Tue 3 Dec 2024, 10:00 CET".
+	"when": func(t time.Time, loc *time.Location) string {
+		if loc == nil {
+			loc = time.UTC
+		}
+		return t.In(loc).Format("Mon 2 Jan 2006, 15:04 MST")
+	},
+	// clock formats the time of day only.
+	"clock": func(t time.Time, loc *time.Location) string {
+		if loc == nil {
+			loc = time.UTC
+		}
+		return t.In(loc).Format("15:04 MST")
+	},
+	"lines": func(s string) []string { return strings.Split(strings.TrimRight(s, "\n"), "\n") },
+}
