@@ -1,4 +1,3 @@
-// Package calendar reads meetings from calendars.
 package calendar
 
 import (
@@ -19,8 +18,9 @@ import (
 
 // Expansion limits, so that a rule such as FREQ=SECONDLY cannot hang an import.
 const (
-	maxInstances = 5000    // instances of one series within the window
-	maxScanned   = 200_000 // occurrences of one rule examined, those before the window included
+	maxInstances = 5000      // instances of one series within the window
+	maxScanned   = 200_000   // occurrences of one rule examined, those before the window included
+	maxInterval  = 1_000_000 // rrule-go overflows, or panics, on huge INTERVALs
 )
 
 // ParseOptions bounds the expansion of recurring series.
@@ -71,7 +71,7 @@ func ParseICS(r io.Reader, opt ParseOptions) (*ICSCalendar, error) {
 	if err != nil {
 		return nil, fmt.Errorf("calendar: reading ICS: %w", err)
 	}
-	doc, perr := decode(data)
+	doc, perr := decodeICS(data)
 	if perr != nil {
 		return nil, perr
 	}
@@ -94,13 +94,13 @@ func ParseICS(r io.Reader, opt ParseOptions) (*ICSCalendar, error) {
 // is, if it starts in the window.
 func Expand(master meetings.Event, rules []string, from, to time.Time) ([]meetings.Event, error) {
 	if !to.After(from) {
-		return nil, fmt.Errorf("calendar: Expand: empty window [%s, %s)", from.Format(time.RFC3339), to.Format(time.RFC3339))
+		return nil, fmt.Errorf("recurrence: empty window [%s, %s)", from.Format(time.RFC3339), to.Format(time.RFC3339))
 	}
 	z := utcZone
 	if master.TimeZone != "" {
 		var ok bool
 		if z, ok = lookupZone(master.TimeZone); !ok {
-			return nil, fmt.Errorf("calendar: Expand: unknown time zone %q", master.TimeZone)
+			return nil, fmt.Errorf("recurrence: unknown time zone %q", master.TimeZone)
 		}
 	}
 	dtstart := master.Start.In(z.loc)
@@ -112,7 +112,7 @@ func Expand(master meetings.Event, rules []string, from, to time.Time) ([]meetin
 	var rec recurrence
 	for i, text := range rules {
 		if perr := cx.addRecurrenceLine(&rec, text, i+1, dtstart, master.AllDay, z); perr != nil {
-			return nil, fmt.Errorf("calendar: Expand: %q: %s", text, perr.Reason)
+			return nil, fmt.Errorf("recurrence: %q: %s", text, perr.Reason)
 		}
 	}
 	if !rec.recurring() {
@@ -123,12 +123,12 @@ func Expand(master meetings.Event, rules []string, from, to time.Time) ([]meetin
 	}
 	starts, perr := occurrences(dtstart, &rec, from, to)
 	if perr != nil {
-		return nil, fmt.Errorf("calendar: Expand: %q: %s", rules[perr.Line-1], perr.Reason)
+		return nil, fmt.Errorf("recurrence: %q: %s", rules[perr.Line-1], perr.Reason)
 	}
 	dur := master.End.Sub(master.Start)
 	out := make([]meetings.Event, 0, len(starts))
 	for _, t := range starts {
-		out = append(out, instance(master, dur, t))
+		out = append(out, instanceAt(master, dur, t))
 	}
 	return out, nil
 }
@@ -158,15 +158,15 @@ type propRef struct {
 
 func (c *compIndex) line(lines []logicalLine) int { return lines[c.begin].line }
 
-// document is a decoded file: go-ical's calendars and their line index.
-type document struct {
+// icsDocument is a decoded file: go-ical's calendars and their line index.
+type icsDocument struct {
 	lines []logicalLine
 	cals  []*ical.Calendar
 	index []*compIndex // index[i] mirrors cals[i]
 }
 
-// decode unfolds and indexes the file, then decodes it with go-ical.
-func decode(data []byte) (*document, *ParseError) {
+// decodeICS unfolds and indexes the file, then decodes it with go-ical.
+func decodeICS(data []byte) (*icsDocument, *ParseError) {
 	lines := unfold(strings.TrimPrefix(string(data), "\uFEFF"))
 	if len(lines) == 0 {
 		return nil, &ParseError{Line: 1, Reason: "empty calendar: expected BEGIN:VCALENDAR"}
@@ -189,7 +189,7 @@ func decode(data []byte) (*document, *ParseError) {
 	if len(cals) != len(index) {
 		return nil, &ParseError{Line: lines[0].line, Reason: fmt.Sprintf("decoded %d calendars, expected %d", len(cals), len(index))}
 	}
-	return &document{lines: lines, cals: cals, index: index}, nil
+	return &icsDocument{lines: lines, cals: cals, index: index}, nil
 }
 
 // unfold splits text into content lines, joining folded continuations
@@ -309,7 +309,8 @@ func normaliseBeginEnd(l *logicalLine, name string) (string, *ParseError) {
 }
 
 // propName returns the upper-case name of a content line, which must be
-// letters, digits and dashes followed by ';' or ':'.
+// letters, digits and dashes (and, leniently, underscores) followed by ';'
+// or ':'.
 func propName(s string) (string, bool) {
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
@@ -318,7 +319,7 @@ func propName(s string) (string, bool) {
 				return "", false
 			}
 			return strings.ToUpper(s[:i]), true
-		case c == '-' || '0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z':
+		case c == '-' || c == '_' || '0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z':
 		default:
 			return "", false
 		}
@@ -459,8 +460,15 @@ func unescapeText(s string) string {
 	return b.String()
 }
 
+var caretEscapes = strings.NewReplacer("^n", "\n", "^N", "\n", "^'", `"`, "^^", "^")
+
 // paramText decodes RFC 6868 caret escapes in a parameter value.
-var paramText = strings.NewReplacer("^n", "\n", "^N", "\n", "^'", `"`, "^^", "^").Replace
+func paramText(s string) string {
+	if !strings.Contains(s, "^") {
+		return s
+	}
+	return caretEscapes.Replace(s)
+}
 
 // --- Events ---
 
@@ -624,7 +632,7 @@ func (im *importer) build(sp *seriesParts) (ICSSeries, *ParseError) {
 				s.Events = append(s.Events, o.event(m))
 				continue
 			}
-			s.Events = append(s.Events, instance(m.ev, m.duration, t))
+			s.Events = append(s.Events, instanceAt(m.ev, m.duration, t))
 		}
 	}
 	// Overrides of instances the rule does not produce here, or that moved
@@ -657,8 +665,8 @@ func (v *vevent) event(master *vevent) meetings.Event {
 	return e
 }
 
-// instance is a copy of master moved to the original start t.
-func instance(master meetings.Event, dur time.Duration, t time.Time) meetings.Event {
+// instanceAt is a copy of master moved to the original start t.
+func instanceAt(master meetings.Event, dur time.Duration, t time.Time) meetings.Event {
 	e := master
 	e.Start = t.UTC()
 	e.End = e.Start.Add(dur)
@@ -702,7 +710,7 @@ func (cx *calContext) parseEvent(pv propView) (*vevent, *ParseError) {
 		v.ev.Private = true
 	}
 	v.sequence, _ = strconv.Atoi(strings.TrimSpace(pv.text(ical.PropSequence)))
-	v.ev.Organizer, v.ev.Attendees = people(pv.comp)
+	v.ev.Organizer, v.ev.Attendees = eventPeople(pv.comp)
 	return v, nil
 }
 
@@ -817,8 +825,8 @@ func (cx *calContext) addRecurrence(rec *recurrence, p *ical.Prop, line int, dts
 	return nil
 }
 
-// people reads ORGANIZER and ATTENDEE.
-func people(c *ical.Component) (meetings.EventPerson, []meetings.EventAttendee) {
+// eventPeople reads ORGANIZER and ATTENDEE.
+func eventPeople(c *ical.Component) (meetings.EventPerson, []meetings.EventAttendee) {
 	var org meetings.EventPerson
 	if p := c.Props.Get(ical.PropOrganizer); p != nil {
 		org = meetings.EventPerson{Email: meetings.NormalizeEmail(p.Value), Name: paramText(p.Params.Get(ical.ParamCommonName))}
@@ -894,13 +902,15 @@ func (cx *calContext) parseTime(p *ical.Prop, value string, line int, floating z
 		vt = ""
 	}
 	date := vt == string(ical.ValueDate) || (vt == "" && len(value) == 8)
-	kind := "date-time"
-	if date {
-		kind = "date"
+	bad := func() *ParseError {
+		kind := "date-time"
+		if date {
+			kind = "date"
+		}
+		return &ParseError{Line: line, Reason: fmt.Sprintf("%s: cannot parse %q as a %s", p.Name, value, kind)}
 	}
-	bad := &ParseError{Line: line, Reason: fmt.Sprintf("%s: cannot parse %q as a %s", p.Name, value, kind)}
 	if date != (len(value) == 8) {
-		return timeValue{}, bad
+		return timeValue{}, bad()
 	}
 	z := utcZone
 	if !date && !strings.HasSuffix(value, "Z") {
@@ -912,10 +922,7 @@ func (cx *calContext) parseTime(p *ical.Prop, value string, line int, floating z
 	// A nameless property makes go-ical tell dates from date-times by length.
 	t, err := (&ical.Prop{Value: value}).DateTime(z.loc)
 	if err != nil {
-		return timeValue{}, bad
-	}
-	if date {
-		z = utcZone
+		return timeValue{}, bad()
 	}
 	return timeValue{t: t, date: date, zone: z}, nil
 }
@@ -957,6 +964,9 @@ func parseRule(value string, line int, dtstart time.Time, allDay bool) (*rrule.R
 	opt, err := rrule.StrToROptionInLocation(v, dtstart.Location())
 	if err != nil {
 		return nil, bad(err.Error())
+	}
+	if opt.Interval > maxInterval {
+		return nil, bad(fmt.Sprintf("INTERVAL above %d", maxInterval))
 	}
 	opt.Dtstart = dtstart
 	switch {
@@ -1058,7 +1068,7 @@ func timeReachable(o *rrule.ROption) bool {
 
 // dateReachable probes the rule's date parts with a DAILY rule, which
 // rrule-go gives up on within milliseconds.
-func dateReachable(o *rrule.ROption) bool {
+func dateReachable(o *rrule.ROption) (ok bool) {
 	if len(o.Bymonth)+len(o.Bymonthday)+len(o.Byyearday)+len(o.Byweekno)+len(o.Byweekday)+len(o.Byeaster) == 0 {
 		return true
 	}
@@ -1068,17 +1078,22 @@ func dateReachable(o *rrule.ROption) bool {
 		Byweekno: o.Byweekno, Byeaster: o.Byeaster,
 	}
 	for _, w := range o.Byweekday { // ordinals mean nothing below MONTHLY
-		probe.Byweekday = append(probe.Byweekday, weekdays[w.Day()])
+		probe.Byweekday = append(probe.Byweekday, rruleWeekdays[w.Day()])
 	}
 	r, err := rrule.NewRRule(probe)
 	if err != nil {
 		return true // NewRRule on the rule itself reports it
 	}
-	_, ok := r.Iterator()()
+	defer func() {
+		if recover() != nil {
+			ok = true // expanding the rule itself will report it
+		}
+	}()
+	_, ok = r.Iterator()()
 	return ok
 }
 
-var weekdays = []rrule.Weekday{rrule.MO, rrule.TU, rrule.WE, rrule.TH, rrule.FR, rrule.SA, rrule.SU}
+var rruleWeekdays = []rrule.Weekday{rrule.MO, rrule.TU, rrule.WE, rrule.TH, rrule.FR, rrule.SA, rrule.SU}
 
 func gcd(a, b int) int {
 	for b != 0 {
@@ -1090,8 +1105,13 @@ func gcd(a, b int) int {
 // occurrences returns the original starts in [from, to), sorted, of a
 // series starting at dtstart: DTSTART itself (RFC 5545 counts it even if
 // the rule does not match it), the RRULEs and RDATEs, less the EXDATEs.
-func occurrences(dtstart time.Time, rec *recurrence, from, to time.Time) ([]time.Time, *ParseError) {
-	var out []time.Time
+func occurrences(dtstart time.Time, rec *recurrence, from, to time.Time) (out []time.Time, perr *ParseError) {
+	line := 0
+	defer func() {
+		if r := recover(); r != nil { // rrule-go panics on some extreme rules
+			out, perr = nil, &ParseError{Line: line, Reason: fmt.Sprintf("RRULE: cannot expand: %v", r)}
+		}
+	}()
 	add := func(t time.Time) {
 		if inWindow(t, from, to) {
 			out = append(out, t)
@@ -1103,6 +1123,7 @@ func occurrences(dtstart time.Time, rec *recurrence, from, to time.Time) ([]time
 	}
 	generated := 0
 	for _, ru := range rec.rules {
+		line = ru.line
 		next := ru.r.Iterator()
 		for scanned := 0; ; scanned++ {
 			t, ok := next()

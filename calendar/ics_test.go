@@ -376,7 +376,7 @@ TZOFFSETTO:-0700
 END:DAYLIGHT`, 2008, 2035},
 	} {
 		text := "BEGIN:VCALENDAR\nBEGIN:VTIMEZONE\nTZID:Test\n" + tc.rules + "\nEND:VTIMEZONE\nEND:VCALENDAR\n"
-		doc, perr := decode([]byte(text))
+		doc, perr := decodeICS([]byte(text))
 		if perr != nil {
 			t.Fatal(perr)
 		}
@@ -402,6 +402,74 @@ END:DAYLIGHT`, 2008, 2035},
 			}
 		}
 	}
+}
+
+// Overrides count by their original start or their new one, whether or not
+// the rule produces the instance they replace.
+func TestParseICSOverridesOutsideRule(t *testing.T) {
+	override := func(rid, start, title string) []string {
+		return []string{
+			"BEGIN:VEVENT",
+			"UID:weekly@example.com",
+			"RECURRENCE-ID;TZID=Europe/Berlin:" + rid,
+			"DTSTART;TZID=Europe/Berlin:" + start,
+			"DURATION:PT1H",
+			"SUMMARY:" + title,
+			"END:VEVENT",
+		}
+	}
+	body := []string{
+		"BEGIN:VEVENT",
+		"UID:weekly@example.com",
+		"DTSTART;TZID=Europe/Berlin:20240305T100000",
+		"DURATION:PT1H",
+		"RRULE:FREQ=WEEKLY;BYDAY=TU",
+		"EXDATE;TZID=Europe/Berlin:20240312T100000",
+		"SUMMARY:Weekly",
+		"END:VEVENT",
+	}
+	body = append(body, override("20240314T100000", "20240510T100000", "not a Tuesday, moved out")...)
+	body = append(body, override("20240312T100000", "20240314T100000", "EXDATEd, still overridden")...)
+	body = append(body, override("20240220T100000", "20240301T100000", "moved in")...)
+	body = append(body, override("20240227T100000", "20240227T110000", "outside the window")...)
+	cal, err := ParseICS(strings.NewReader(doc(body...)), ParseOptions{From: march, To: time.Date(2024, 3, 20, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkInsts(t, cal.Series[0].Events, []inst{
+		{"2024-03-01T09:00:00Z", "2024-02-20T09:00:00Z", "moved in", false},
+		{"2024-03-05T09:00:00Z", "2024-03-05T09:00:00Z", "Weekly", false},
+		{"2024-03-14T09:00:00Z", "2024-03-12T09:00:00Z", "EXDATEd, still overridden", false},
+		{"2024-03-19T09:00:00Z", "2024-03-19T09:00:00Z", "Weekly", false},
+		{"2024-05-10T08:00:00Z", "2024-03-14T09:00:00Z", "not a Tuesday, moved out", false},
+	})
+}
+
+func TestParseICSCancelledSeries(t *testing.T) {
+	cal, err := ParseICS(strings.NewReader(doc(
+		"BEGIN:VEVENT",
+		"UID:gone@example.com",
+		"DTSTART;TZID=Europe/Berlin:20240305T100000",
+		"RRULE:FREQ=WEEKLY;COUNT=3",
+		"STATUS:CANCELLED",
+		"SUMMARY:Gone",
+		"END:VEVENT",
+		"BEGIN:VEVENT",
+		"UID:gone@example.com",
+		"RECURRENCE-ID;TZID=Europe/Berlin:20240312T100000",
+		"DTSTART;TZID=Europe/Berlin:20240312T120000",
+		"STATUS:CONFIRMED",
+		"SUMMARY:Gone (moved)",
+		"END:VEVENT",
+	)), ParseOptions{From: march, To: may})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkInsts(t, cal.Series[0].Events, []inst{
+		{"2024-03-05T09:00:00Z", "2024-03-05T09:00:00Z", "Gone", true},
+		{"2024-03-12T11:00:00Z", "2024-03-12T09:00:00Z", "Gone (moved)", true},
+		{"2024-03-19T09:00:00Z", "2024-03-19T09:00:00Z", "Gone", true},
+	})
 }
 
 func TestParseICSDuplicateUsesHighestSequence(t *testing.T) {
@@ -619,6 +687,12 @@ func TestParseICSErrors(t *testing.T) {
 			"DTSTART:20240312T100000Z",
 			"RRULE:FREQ=MINUTELY;BYSETPOS=2",
 			"END:VEVENT"), 7, "RRULE"},
+		{"huge INTERVAL", doc(
+			"BEGIN:VEVENT",
+			"UID:a",
+			"DTSTART:20240312T100000Z",
+			"RRULE:FREQ=MONTHLY;INTERVAL=9223372036854775807",
+			"END:VEVENT"), 7, "INTERVAL"},
 		{"unknown TZID", doc(
 			"BEGIN:VEVENT",
 			"UID:a",

@@ -333,8 +333,13 @@ func buildZone(tzid string, vtz vtimezone, lines []logicalLine, horizon time.Tim
 }
 
 // observance lists the transitions of one STANDARD or DAYLIGHT block.
-func observance(obs *ical.Component, idx *compIndex, lines []logicalLine, horizon time.Time) ([]transition, *ParseError) {
+func observance(obs *ical.Component, idx *compIndex, lines []logicalLine, horizon time.Time) (_ []transition, perr *ParseError) {
 	pv := propView{comp: obs, idx: idx, lines: lines}
+	defer func() {
+		if r := recover(); r != nil { // rrule-go panics on some extreme rules
+			perr = &ParseError{Line: pv.lineOf(ical.PropRecurrenceRule, 0), Reason: fmt.Sprintf("RRULE: cannot expand: %v", r)}
+		}
+	}()
 	from, perr := pv.offset(ical.PropTimezoneOffsetFrom)
 	if perr != nil {
 		return nil, perr

@@ -222,7 +222,7 @@ func (l *Local) expand(in EventInput, now time.Time) ([]meetings.Event, error) {
 	}
 	evs, err := Expand(master, in.Recurrence, now.Add(-l.Past), now.Add(l.Horizon))
 	if err != nil {
-		return nil, errs.Errorf(errs.Invalid, "recurrence: %v", err)
+		return nil, errs.Errorf(errs.Invalid, "%v", err)
 	}
 	return evs, nil
 }

@@ -20,6 +20,16 @@ const MaxSectionText = 64 << 10
 
 // placeholder is the template's text under a heading of a new section.
 func (s *Service) placeholder(field string) string {
+	s.placeholdersOnce.Do(func() {
+		s.placeholders = map[string]string{}
+		for _, f := range sectionFields {
+			s.placeholders[f] = s.renderPlaceholder(f)
+		}
+	})
+	return s.placeholders[field]
+}
+
+func (s *Service) renderPlaceholder(field string) string {
 	t, err := s.Templates.Text("section."+field, nil)
 	if err != nil {
 		s.Log.Error("notes placeholder", "field", field, "err", err)
@@ -29,7 +39,7 @@ func (s *Service) placeholder(field string) string {
 }
 
 // addSection gives a new occurrence its dated section, from the template.
-func (s *Service) addSection(ctx context.Context, tx *sqlx.Tx, occID int64, now time.Time) error {
+func (s *Service) addSection(ctx context.Context, tx db.Queryer, occID int64, now time.Time) error {
 	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO notes_sections (occurrence_id, pre_read, agenda, notes, decisions, action_items, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (occurrence_id) DO NOTHING`), occID,
 		s.placeholder("pre_read"), s.placeholder("agenda"), s.placeholder("notes"),

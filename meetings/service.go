@@ -3,6 +3,7 @@ package meetings
 import (
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -47,6 +48,9 @@ type Service struct {
 	// Wake, if set, is called after a change that may have made work due
 	// now, so the scheduler need not wait for its next poll.
 	Wake func()
+
+	placeholdersOnce sync.Once
+	placeholders     map[string]string // rendered once: every new section needs them
 }
 
 func (s *Service) wake() {

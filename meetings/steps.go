@@ -4,8 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
+	"meetingd/internal/db"
 	"meetingd/internal/jobs"
 )
 
@@ -21,7 +20,7 @@ const (
 // scheduleSteps (re)arms the occurrence's timed steps from its current
 // start, end and pre-read state. Called on every sync and state change, so
 // it must be cheap when nothing changed (jobs.Schedule is).
-func (s *Service) scheduleSteps(ctx context.Context, tx *sqlx.Tx, now time.Time, o Occurrence) error {
+func (s *Service) scheduleSteps(ctx context.Context, tx db.Queryer, now time.Time, o Occurrence) error {
 	subj := o.subject()
 	if o.Cancelled {
 		return jobs.Cancel(ctx, tx, now, subj)

@@ -39,8 +39,10 @@ func (s *Service) Sync(ctx context.Context, calendarID int64, batch []SeriesEven
 	var res SyncResult
 	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		now := s.Clock.Now()
+		q := db.Cache(tx)
+		defer q.Close()
 		for _, se := range batch {
-			if err := s.syncSeries(ctx, tx, now, calendarID, se, &res); err != nil {
+			if err := s.syncSeries(ctx, q, now, calendarID, se, &res); err != nil {
 				return err
 			}
 		}
@@ -53,7 +55,7 @@ func (s *Service) Sync(ctx context.Context, calendarID int64, batch []SeriesEven
 	return res, nil
 }
 
-func (s *Service) syncSeries(ctx context.Context, tx *sqlx.Tx, now time.Time, calID int64, se SeriesEvents, res *SyncResult) error {
+func (s *Service) syncSeries(ctx context.Context, tx db.Queryer, now time.Time, calID int64, se SeriesEvents, res *SyncResult) error {
 	var seriesID int64
 	err := tx.GetContext(ctx, &seriesID, tx.Rebind(`SELECT id FROM series WHERE calendar_id = ? AND uid = ?`), calID, se.UID)
 	if err != nil && !db.IsNoRows(err) {
@@ -127,7 +129,7 @@ func recurrenceID(ev Event) string {
 
 // upsertSeries stores the series' own fields from ev and makes sure it has
 // a notes doc.
-func (s *Service) upsertSeries(ctx context.Context, tx *sqlx.Tx, now time.Time, calID int64, ev Event) (int64, error) {
+func (s *Service) upsertSeries(ctx context.Context, tx db.Queryer, now time.Time, calID int64, ev Event) (int64, error) {
 	org, err := EnsurePerson(ctx, tx, ev.Organizer.Email, ev.Organizer.Name, ev.TimeZone, now)
 	if err != nil {
 		return 0, fmt.Errorf("organizer of %s: %w", ev.SeriesUID, err)
@@ -155,7 +157,7 @@ func (s *Service) upsertSeries(ctx context.Context, tx *sqlx.Tx, now time.Time, 
 
 // upsertOccurrence creates or updates the occurrence ev names, its
 // attendees, its notes section and its steps. It reports whether it was new.
-func (s *Service) upsertOccurrence(ctx context.Context, tx *sqlx.Tx, now time.Time, seriesID int64, ev Event) (bool, error) {
+func (s *Service) upsertOccurrence(ctx context.Context, tx db.Queryer, now time.Time, seriesID int64, ev Event) (bool, error) {
 	if !ev.End.After(ev.Start) {
 		return false, errs.Errorf(errs.Invalid, "event %s ends (%s) before it starts (%s)", ev.Key(),
 			ev.End.UTC().Format(time.RFC3339), ev.Start.UTC().Format(time.RFC3339))
@@ -207,7 +209,7 @@ func (s *Service) upsertOccurrence(ctx context.Context, tx *sqlx.Tx, now time.Ti
 // syncAttendees makes the occurrence's invitees those of ev, with roles by
 // the optional-by-default policy and RSVPs from the calendar. Attendance
 // already recorded is kept.
-func (s *Service) syncAttendees(ctx context.Context, tx *sqlx.Tx, now time.Time, occID int64, ev Event) error {
+func (s *Service) syncAttendees(ctx context.Context, tx db.Queryer, now time.Time, occID int64, ev Event) error {
 	organizer := NormalizeEmail(ev.Organizer.Email)
 	var ids []any
 	for _, a := range ev.Humans() {
@@ -256,7 +258,7 @@ func (s *Service) policyRole(a EventAttendee, organizer string) string {
 }
 
 // cancelOccurrence marks the occurrence cancelled and drops its steps.
-func (s *Service) cancelOccurrence(ctx context.Context, tx *sqlx.Tx, now time.Time, seriesID int64, rid string) (int, error) {
+func (s *Service) cancelOccurrence(ctx context.Context, tx db.Queryer, now time.Time, seriesID int64, rid string) (int, error) {
 	var ids []int64
 	err := tx.SelectContext(ctx, &ids, tx.Rebind(`UPDATE occurrences SET cancelled = 1, updated_at = ?
 		WHERE series_id = ? AND recurrence_id = ? AND cancelled = 0 RETURNING id`), now, seriesID, rid)

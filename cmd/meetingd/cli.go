@@ -27,6 +27,9 @@ import (
 // The CLI acts on the database directly, as an operator.
 var cliActor = meetings.Actor{Operator: true}
 
+// cliClock is the CLI's time; tests set a fake one.
+var cliClock clock.Clock = clock.Real{}
+
 // withApp parses flags, opens the app, and runs fn with it.
 func withApp(ctx context.Context, name string, args []string, stderr io.Writer, extra func(*flag.FlagSet),
 	fn func(a *app, fs *flag.FlagSet) error) error {
@@ -34,7 +37,7 @@ func withApp(ctx context.Context, name string, args []string, stderr io.Writer, 
 	if err != nil {
 		return err
 	}
-	a, err := newApp(ctx, cfg, clock.Real{}, newLogger(cfg, io.Discard))
+	a, err := newApp(ctx, cfg, cliClock, newLogger(cfg, io.Discard))
 	if err != nil {
 		return err
 	}
