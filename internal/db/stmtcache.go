@@ -96,7 +96,7 @@ func (c *StmtCache) SelectContext(ctx context.Context, dest any, query string, a
 }
 
 // DriverName, Rebind and BindNamed are the transaction's.
-func (c *StmtCache) DriverName() string        { return c.tx.DriverName() }
+func (c *StmtCache) DriverName() string         { return c.tx.DriverName() }
 func (c *StmtCache) Rebind(query string) string { return c.tx.Rebind(query) }
 func (c *StmtCache) BindNamed(query string, arg any) (string, []any, error) {
 	return c.tx.BindNamed(query, arg)

@@ -81,7 +81,9 @@ func (r *rig) run(t *testing.T, at time.Time) {
 	}
 }
 
-func item(subject string) []mail.Item { return []mail.Item{{Subject: subject, Text: "body of " + subject}} }
+func item(subject string) []mail.Item {
+	return []mail.Item{{Subject: subject, Text: "body of " + subject}}
+}
 
 func TestSameKeyIsSentOnce(t *testing.T) {
 	r := newRig(t)
