@@ -3,6 +3,7 @@ package meetings
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"meetingd/internal/db"
@@ -100,3 +101,32 @@ func (s *Service) SetPreReadFromDoc(ctx context.Context, occID int64, text strin
 // Placeholder is the notes template's text under a heading (pre_read,
 // agenda, notes, decisions, action_items) of a new section.
 func (s *Service) Placeholder(field string) string { return s.placeholder(field) }
+
+// AppendSection adds a line under one heading (one of pre_read, agenda,
+// notes, decisions, action_items) of an occurrence's section, replacing the
+// template's placeholder if that is all the heading holds.
+func (s *Service) AppendSection(ctx context.Context, q db.Queryer, occID int64, field, line string, now time.Time) error {
+	valid := false
+	for _, f := range sectionFields {
+		valid = valid || f == field
+	}
+	if !valid {
+		return fmt.Errorf("no notes heading %q", field)
+	}
+	var cur string
+	if err := q.GetContext(ctx, &cur, q.Rebind(`SELECT `+field+` FROM notes_sections WHERE occurrence_id = ?`), occID); err != nil {
+		return fmt.Errorf("notes section of occurrence %d: %w", occID, err)
+	}
+	cur = strings.TrimRight(cur, "\n")
+	if strings.TrimSpace(cur) == s.placeholder(field) || strings.TrimSpace(cur) == "" {
+		cur = ""
+	} else {
+		cur += "\n"
+	}
+	_, err := q.ExecContext(ctx, q.Rebind(`UPDATE notes_sections SET `+field+` = ?, updated_at = ? WHERE occurrence_id = ?`),
+		cur+line, now, occID)
+	if err != nil {
+		return fmt.Errorf("append to %s of occurrence %d: %w", field, occID, err)
+	}
+	return nil
+}

@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"meetingd/internal/clock"
 	"meetingd/internal/db"
 	"meetingd/internal/jobs"
@@ -74,7 +72,7 @@ type Outbox struct {
 // Enqueue renders m and stores it, with the job that will deliver it, in tx.
 // A message with the same (kind, subject key, recipient) as one already
 // stored is dropped: it reports false.
-func (o *Outbox) Enqueue(ctx context.Context, tx *sqlx.Tx, m Message) (bool, error) {
+func (o *Outbox) Enqueue(ctx context.Context, tx db.Queryer, m Message) (bool, error) {
 	now := o.Clock.Now()
 	data := TemplateData{To: m.To, Loc: m.To.Location(), BaseURL: o.BaseURL, D: m.Data}
 	subject, text, html, err := o.Templates.Email(m.Kind, data)
@@ -103,7 +101,7 @@ func (o *Outbox) Enqueue(ctx context.Context, tx *sqlx.Tx, m Message) (bool, err
 }
 
 // insert stores one email, returning its id, or 0 if its key is taken.
-func insert(ctx context.Context, tx *sqlx.Tx, kind, key string, to Recipient, subject, text, html string,
+func insert(ctx context.Context, tx db.Queryer, kind, key string, to Recipient, subject, text, html string,
 	notBefore time.Time, viaDigest bool, now time.Time) (int64, error) {
 	var ids []int64
 	err := tx.SelectContext(ctx, &ids, tx.Rebind(`

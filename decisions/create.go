@@ -1,0 +1,170 @@
+package decisions
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"meetingd/internal/db"
+	"meetingd/internal/errs"
+	"meetingd/internal/jobs"
+	"meetingd/meetings"
+)
+
+// Input is a new decision.
+type Input struct {
+	Owner        string   `json:"owner,omitempty"` // email; the creator when empty
+	Title        string   `json:"title"`
+	Proposal     string   `json:"proposal"`
+	OccurrenceID *int64   `json:"occurrence_id,omitempty"`
+	Invitees     []string `json:"invitees,omitempty"` // besides the occurrence's attendees
+	Window       string   `json:"window,omitempty"`   // e.g. "72h"; the default window when empty
+}
+
+func (s *Service) window(in Input) (time.Duration, error) {
+	if in.Window == "" {
+		return s.Cfg.Window, nil
+	}
+	w, err := time.ParseDuration(in.Window)
+	if err != nil {
+		return 0, errs.Errorf(errs.Invalid, "window %q is not a duration such as 72h", in.Window)
+	}
+	if w < s.Cfg.MinWindow {
+		return 0, errs.Errorf(errs.Invalid, "window %s is shorter than the minimum of %s: people need time to contribute",
+			in.Window, s.Cfg.MinWindow)
+	}
+	return w, nil
+}
+
+func validate(in *Input) error {
+	in.Title, in.Proposal = strings.TrimSpace(in.Title), strings.TrimSpace(in.Proposal)
+	switch {
+	case in.Title == "":
+		return errs.Errorf(errs.Invalid, "title is required")
+	case len(in.Title) > 300:
+		return errs.Errorf(errs.Invalid, "title is %d bytes; at most 300", len(in.Title))
+	case in.Proposal == "":
+		return errs.Errorf(errs.Invalid, "proposal is required: say what is decided")
+	case len(in.Proposal) > 64<<10:
+		return errs.Errorf(errs.Invalid, "proposal is %d bytes; at most 65536", len(in.Proposal))
+	}
+	return nil
+}
+
+// Create opens a decision: its window starts now, its close and reminder
+// are scheduled, and its invitees are emailed.
+func (s *Service) Create(ctx context.Context, a Actor, in Input) (Decision, error) {
+	if err := validate(&in); err != nil {
+		return Decision{}, err
+	}
+	w, err := s.window(in)
+	if err != nil {
+		return Decision{}, err
+	}
+	if in.OccurrenceID != nil {
+		if _, err := s.Meetings.View(ctx, meetings.Actor(a), *in.OccurrenceID); err != nil {
+			return Decision{}, err
+		}
+	}
+	var d Decision
+	err = db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		now := s.Clock.Now()
+		owner, err := s.owner(ctx, tx, a, in.Owner, now)
+		if err != nil {
+			return err
+		}
+		d, err = s.create(ctx, tx, now, owner, in, w, "")
+		return err
+	})
+	if err != nil {
+		return Decision{}, err
+	}
+	s.wake()
+	return d, nil
+}
+
+// owner resolves who owns a new decision: the creator, or (operators only)
+// someone they name.
+func (s *Service) owner(ctx context.Context, q db.Queryer, a Actor, email string, now time.Time) (int64, error) {
+	if email == "" {
+		if a.PersonID == 0 {
+			return 0, errs.Errorf(errs.Invalid, "owner is required: every decision has one")
+		}
+		return a.PersonID, nil
+	}
+	p, err := meetings.EnsurePerson(ctx, q, email, "", "UTC", now)
+	if err != nil {
+		return 0, err
+	}
+	if p.ID != a.PersonID && !a.Operator {
+		return 0, errs.Errorf(errs.Forbidden, "you may only create decisions you own")
+	}
+	return p.ID, nil
+}
+
+// create stores a decision with its invitees, schedules it and emails the
+// invitees. sourceKey, if set, makes creation idempotent (notes docs).
+func (s *Service) create(ctx context.Context, q db.Queryer, now time.Time, ownerID int64, in Input, w time.Duration, sourceKey string) (Decision, error) {
+	var key *string
+	if sourceKey != "" {
+		key = &sourceKey
+	}
+	var ids []int64
+	err := q.SelectContext(ctx, &ids, q.Rebind(`INSERT INTO decisions (owner_id, occurrence_id, title, proposal, opens_at, closes_at,
+		source_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source_key) DO NOTHING RETURNING id`),
+		ownerID, in.OccurrenceID, in.Title, in.Proposal, now, now.Add(w), key, now, now)
+	if err != nil {
+		return Decision{}, fmt.Errorf("store decision: %w", err)
+	}
+	if len(ids) == 0 {
+		return Decision{}, nil // proposed in notes already shared
+	}
+	id := ids[0]
+	people := []int64{ownerID}
+	if in.OccurrenceID != nil {
+		// Absentees included: not attending is no reason to be left out.
+		if err := q.SelectContext(ctx, &people, q.Rebind(`SELECT person_id FROM attendees WHERE occurrence_id = ? AND removed = 0`),
+			*in.OccurrenceID); err != nil {
+			return Decision{}, fmt.Errorf("attendees of occurrence %d: %w", *in.OccurrenceID, err)
+		}
+		people = append(people, ownerID)
+	}
+	for _, email := range in.Invitees {
+		p, err := meetings.EnsurePerson(ctx, q, email, "", "UTC", now)
+		if err != nil {
+			return Decision{}, errs.Errorf(errs.Invalid, "invitees: %s", errs.Message(err))
+		}
+		people = append(people, p.ID)
+	}
+	for _, pid := range people {
+		if _, err := q.ExecContext(ctx, q.Rebind(`INSERT INTO decision_invitees (decision_id, person_id) VALUES (?, ?)
+			ON CONFLICT DO NOTHING`), id, pid); err != nil {
+			return Decision{}, fmt.Errorf("invite to decision %d: %w", id, err)
+		}
+	}
+	d, err := getDecision(ctx, q, id)
+	if err != nil {
+		return Decision{}, err
+	}
+	if err := audit(ctx, q, id, ownerID, "opened", fmt.Sprintf("window until %s", d.ClosesAt.Format(time.RFC3339)), now); err != nil {
+		return Decision{}, err
+	}
+	if err := s.scheduleClose(ctx, q, now, d); err != nil {
+		return Decision{}, err
+	}
+	return d, s.mailInvitees(ctx, q, now, d, MailOpened, d.subject()+"/opened", ownerID)
+}
+
+// scheduleClose (re)arms the close and the closing-soon reminder.
+func (s *Service) scheduleClose(ctx context.Context, q db.Queryer, now time.Time, d Decision) error {
+	if err := jobs.Schedule(ctx, q, now, JobClose, d.subject(), d.ClosesAt); err != nil {
+		return err
+	}
+	if soon := d.ClosesAt.Add(-s.Cfg.ClosingSoon); soon.After(now) {
+		return jobs.Schedule(ctx, q, now, JobClosingSoon, d.subject(), soon)
+	}
+	return nil
+}

@@ -1,0 +1,52 @@
+package decisions
+
+import (
+	"log/slog"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+
+	"meetingd/internal/clock"
+	"meetingd/internal/jobs"
+	"meetingd/internal/links"
+	"meetingd/internal/mail"
+	"meetingd/meetings"
+)
+
+// Job kinds.
+const (
+	JobClose          = "decision.close"
+	JobClosingSoon    = "decision.closing_soon"
+	JobOutcomeOverdue = "decision.outcome_reminder"
+)
+
+// Service runs decisions.
+type Service struct {
+	DB     *sqlx.DB
+	Clock  clock.Clock
+	Cfg    Config
+	Outbox *mail.Outbox
+	Links  *links.Signer
+	// Meetings answers who may see an occurrence and who attends it.
+	Meetings *meetings.Service
+	Log    *slog.Logger
+	Wake   func()
+	// Closed, if set, runs after a decision's outcome is final, outside the
+	// transaction: a notes doc kept elsewhere (Google Docs) is written there.
+	Closed func(d Decision)
+}
+
+// Register installs the decision jobs on w.
+func (s *Service) Register(w *jobs.Worker) {
+	w.Handle(JobClose, s.runClose)
+	w.Handle(JobClosingSoon, s.runClosingSoon)
+	w.Handle(JobOutcomeOverdue, s.runOutcomeReminder)
+}
+
+func (s *Service) wake() {
+	if s.Wake != nil {
+		s.Wake()
+	}
+}
+
+func (s *Service) baseURL() string { return strings.TrimRight(s.Cfg.BaseURL, "/") }
