@@ -29,8 +29,8 @@ type Service struct {
 	Links  *links.Signer
 	// Meetings answers who may see an occurrence and who attends it.
 	Meetings *meetings.Service
-	Log    *slog.Logger
-	Wake   func()
+	Log      *slog.Logger
+	Wake     func()
 	// Closed, if set, runs after a decision's outcome is final, outside the
 	// transaction: a notes doc kept elsewhere (Google Docs) is written there.
 	Closed func(d Decision)

@@ -68,12 +68,7 @@ func (s *Service) AddActionItem(ctx context.Context, a Actor, occID int64, in Ac
 		if err := jobs.Schedule(ctx, tx, now, JobActionItemDue, fmt.Sprintf("action:%d", id), in.Due.Add(-ActionReminderLead)); err != nil {
 			return err
 		}
-		items, err := actionItems(ctx, tx, occID)
-		for _, it := range items {
-			if it.ID == id {
-				out = it
-			}
-		}
+		out, err = actionItem(ctx, tx, id)
 		return err
 	})
 	if err != nil {
@@ -81,4 +76,82 @@ func (s *Service) AddActionItem(ctx context.Context, a Actor, occID int64, in Ac
 	}
 	s.wake()
 	return out, nil
+}
+
+// SetActionItemDone marks an action item done or not done. Its owner, and
+// the organizer or speakers of its occurrence, may.
+func (s *Service) SetActionItemDone(ctx context.Context, a Actor, id int64, done bool) (ActionItem, error) {
+	var out ActionItem
+	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		now := s.Clock.Now()
+		it, err := actionItem(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if it.OwnerID != a.PersonID && !a.Operator {
+			o, err := getOccurrence(ctx, tx, *it.OccurrenceID)
+			if err != nil {
+				return err
+			}
+			if err := canOrganize(ctx, tx, a, o, "mark someone else's action item"); err != nil {
+				if errs.Code(err) == errs.NotFound {
+					return errs.Errorf(errs.NotFound, "no action item %d", id)
+				}
+				return err
+			}
+		}
+		var doneAt *time.Time
+		if done {
+			doneAt = &now
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE action_items SET done_at = ? WHERE id = ?`), doneAt, id); err != nil {
+			return fmt.Errorf("action item %d: %w", id, err)
+		}
+		subject := fmt.Sprintf("action:%d", id)
+		if done {
+			err = jobs.Cancel(ctx, tx, now, subject)
+		} else if due := it.DueAt.Add(-ActionReminderLead); due.After(now) {
+			err = jobs.Schedule(ctx, tx, now, JobActionItemDue, subject, due)
+		}
+		if err != nil {
+			return err
+		}
+		out, err = actionItem(ctx, tx, id)
+		return err
+	})
+	return out, err
+}
+
+// ActionItemsOf lists a person's action items by due date, open ones only
+// unless all, after the cursor (the last item's due time and id).
+func (s *Service) ActionItemsOf(ctx context.Context, personID int64, all bool, after *ActionItem, limit int) ([]ActionItem, error) {
+	query := `SELECT i.id, i.occurrence_id, i.owner_id, p.email AS owner_email, i.text, i.due_at, i.done_at, i.created_at
+		FROM action_items i JOIN people p ON p.id = i.owner_id WHERE i.owner_id = ?`
+	args := []any{personID}
+	if !all {
+		query += ` AND i.done_at IS NULL`
+	}
+	if after != nil {
+		query += ` AND (i.due_at > ? OR (i.due_at = ? AND i.id > ?))`
+		args = append(args, after.DueAt, after.DueAt, after.ID)
+	}
+	query += ` ORDER BY i.due_at, i.id LIMIT ?`
+	var out []ActionItem
+	if err := s.DB.SelectContext(ctx, &out, s.DB.Rebind(query), append(args, limit)...); err != nil {
+		return nil, fmt.Errorf("action items of %d: %w", personID, err)
+	}
+	return out, nil
+}
+
+func actionItem(ctx context.Context, q db.Queryer, id int64) (ActionItem, error) {
+	var it ActionItem
+	err := q.GetContext(ctx, &it, q.Rebind(`SELECT i.id, i.occurrence_id, i.owner_id, p.email AS owner_email, i.text,
+		i.due_at, i.done_at, i.created_at FROM action_items i JOIN people p ON p.id = i.owner_id WHERE i.id = ?`), id)
+	if db.IsNoRows(err) {
+		return ActionItem{}, errs.Errorf(errs.NotFound, "no action item %d", id)
+	}
+	if err != nil {
+		return ActionItem{}, fmt.Errorf("action item %d: %w", id, err)
+	}
+	return it, nil
 }

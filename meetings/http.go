@@ -20,6 +20,8 @@ func (s *Service) Routes(api, pub *http.ServeMux) {
 	api.HandleFunc("PUT /api/v1/occurrences/{id}/attendance", s.handleAttendance)
 	api.HandleFunc("PUT /api/v1/occurrences/{id}/recording", s.handleRecording)
 	api.HandleFunc("POST /api/v1/occurrences/{id}/action-items", s.handleActionItem)
+	api.HandleFunc("GET /api/v1/action-items", s.handleMyActionItems)
+	api.HandleFunc("PATCH /api/v1/action-items/{id}", s.handleActionItemDone)
 	api.HandleFunc("GET /api/v1/me", s.handleMe)
 	api.HandleFunc("PATCH /api/v1/me", s.handleUpdateMe)
 	pub.HandleFunc("GET /notes/{series}", s.handleNotesDoc)
@@ -245,4 +247,62 @@ func personJSON(p Person) map[string]any {
 	hm := func(m int) string { return time.Date(0, 1, 1, m/60, m%60, 0, 0, time.UTC).Format("15:04") }
 	return map[string]any{"id": p.ID, "email": p.Email, "name": p.Name, "time_zone": p.TimeZone,
 		"work_start": hm(p.WorkStart), "work_end": hm(p.WorkEnd), "work_days": days, "digest": p.Digest, "operator": p.Operator}
+}
+
+// handleMyActionItems lists the signed-in person's action items by due
+// date; ?all=true includes done ones.
+func (s *Service) handleMyActionItems(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit, err := limitParam(q.Get("limit"))
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	var after *ActionItem
+	if c := q.Get("cursor"); c != "" {
+		o, err := parseCursor(c)
+		if err != nil {
+			httpx.Error(w, r, err)
+			return
+		}
+		after = &ActionItem{ID: o.ID, DueAt: o.StartsAt}
+	}
+	all := q.Get("all") == "true"
+	items, err := s.ActionItemsOf(r.Context(), actor(r).PersonID, all, after, limit+1)
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	resp := map[string]any{"action_items": items}
+	if len(items) > limit {
+		last := items[limit-1]
+		resp["action_items"] = items[:limit]
+		resp["next_cursor"] = strconv.FormatInt(last.DueAt.Unix(), 10) + "." + strconv.FormatInt(last.ID, 10)
+	}
+	httpx.JSON(w, http.StatusOK, resp)
+}
+
+func (s *Service) handleActionItemDone(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	var in struct {
+		Done *bool `json:"done"`
+	}
+	if err := httpx.Decode(w, r, httpx.MaxBody, &in); err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	if in.Done == nil {
+		httpx.Error(w, r, errs.Errorf(errs.Invalid, "done is required: true or false"))
+		return
+	}
+	it, err := s.SetActionItemDone(r.Context(), actor(r), id, *in.Done)
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	httpx.JSON(w, http.StatusOK, it)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"meetingd/internal/db"
+	"meetingd/internal/errs"
 	"meetingd/internal/jobs"
 	"meetingd/internal/mail"
 )
@@ -80,7 +81,7 @@ func (s *Service) runDeadline(ctx context.Context, j jobs.Job) error {
 			return fmt.Errorf("flag occurrence %d: %w", o.ID, err)
 		}
 		o.PreReadState = PreReadMissing
-		return s.mailAll(ctx, tx, now, o, MailMissing, o.version(), true, o.StartsAt)
+		return s.mailAll(ctx, tx, now, o, MailMissing, o.version(), true, o.StartsAt, nil)
 	})
 }
 
@@ -92,7 +93,27 @@ func (s *Service) runNotesShared(ctx context.Context, j jobs.Job) error {
 		if o.Cancelled || now.Before(o.EndsAt) {
 			return nil
 		}
-		return s.mailAll(ctx, tx, now, o, MailNotesShared, o.subject(), false, o.EndsAt.Add(24*time.Hour))
+		sec, err := getSection(ctx, tx, o.ID)
+		if err != nil {
+			return err
+		}
+		untracked, err := s.actionItemsFromNotes(ctx, tx, now, o, sec)
+		if err != nil {
+			return err
+		}
+		var open []LinkedDecision
+		if s.OnNotesShared != nil {
+			ser, err := getSeries(ctx, tx, o.SeriesID)
+			if err != nil {
+				return err
+			}
+			if open, err = s.OnNotesShared(ctx, tx, o, ser.OrganizerID, sec); err != nil {
+				return err
+			}
+		}
+		return s.mailAll(ctx, tx, now, o, MailNotesShared, o.subject(), false, o.EndsAt.Add(24*time.Hour), func(m *OccurrenceMail) {
+			m.Decisions, m.Untracked = open, untracked
+		})
 	})
 }
 
@@ -102,14 +123,12 @@ func (s *Service) runActionItemDue(ctx context.Context, j jobs.Job) error {
 		return err
 	}
 	return db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		var it ActionItem
-		err := tx.GetContext(ctx, &it, tx.Rebind(`SELECT i.id, i.occurrence_id, i.owner_id, p.email AS owner_email, i.text,
-			i.due_at, i.done_at, i.created_at FROM action_items i JOIN people p ON p.id = i.owner_id WHERE i.id = ?`), id)
-		if db.IsNoRows(err) {
+		it, err := actionItem(ctx, tx, id)
+		if errs.Code(err) == errs.NotFound {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("action item %d: %w", id, err)
+			return err
 		}
 		if it.DoneAt != nil {
 			return nil

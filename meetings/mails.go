@@ -39,6 +39,8 @@ type OccurrenceMail struct {
 	Section     Section
 	Attendees   []Attendee
 	ActionItems []ActionItem
+	Decisions   []LinkedDecision // open for contributions (notes shared)
+	Untracked   []string         // action item lines with no owner or due date
 }
 
 // occurrenceMail gathers what every email about o shows; per-recipient
@@ -84,10 +86,14 @@ func (s *Service) publishLink(o Occurrence, personID int64) string {
 
 // mailAll sends kind about o to every current attendee, optional ones and
 // absentees included.
-func (s *Service) mailAll(ctx context.Context, tx *sqlx.Tx, now time.Time, o Occurrence, kind, key string, urgent bool, latest time.Time) error {
+func (s *Service) mailAll(ctx context.Context, tx *sqlx.Tx, now time.Time, o Occurrence, kind, key string, urgent bool,
+	latest time.Time, extra func(*OccurrenceMail)) error {
 	data, ser, err := s.occurrenceMail(ctx, tx, o)
 	if err != nil {
 		return err
+	}
+	if extra != nil {
+		extra(&data)
 	}
 	people, err := recipients(ctx, tx, o.ID)
 	if err != nil {

@@ -1,7 +1,6 @@
 package meetings
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -207,22 +206,10 @@ func (p Person) location() *time.Location {
 	return loc
 }
 
-func (s *Service) pageError(w http.ResponseWriter, r *http.Request, err error) {
-	if errs.Code(err) == errs.Internal {
-		s.Log.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err)
-	}
-	s.render(w, r, httpx.Status(err), "message", map[string]string{"Title": "Cannot do that", "Message": errs.Message(err)})
-}
+func (s *Service) pages() httpx.Pages { return httpx.Pages{Templates: s.Templates, Log: s.Log} }
 
-// render buffers the page so a template error becomes a clean 500.
+func (s *Service) pageError(w http.ResponseWriter, r *http.Request, err error) { s.pages().Error(w, r, err) }
+
 func (s *Service) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
-	var b bytes.Buffer
-	if err := s.Templates.HTML(&b, name, data); err != nil {
-		s.Log.ErrorContext(r.Context(), "render", "template", name, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	b.WriteTo(w)
+	s.pages().Render(w, r, status, name, data)
 }

@@ -72,7 +72,7 @@ func (s *Service) publish(ctx context.Context, tx *sqlx.Tx, now time.Time, o Occ
 	if err := s.scheduleSteps(ctx, tx, now, o); err != nil {
 		return err
 	}
-	return s.mailAll(ctx, tx, now, o, MailPublished, o.version(), false, o.StartsAt)
+	return s.mailAll(ctx, tx, now, o, MailPublished, o.version(), false, o.StartsAt, nil)
 }
 
 // hasPreRead reports whether a Pre-read section holds more than the

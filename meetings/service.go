@@ -48,6 +48,8 @@ type Service struct {
 	// Wake, if set, is called after a change that may have made work due
 	// now, so the scheduler need not wait for its next poll.
 	Wake func()
+	// OnNotesShared, if set, runs when notes are shared (see NotesHook).
+	OnNotesShared NotesHook
 
 	placeholdersOnce sync.Once
 	placeholders     map[string]string // rendered once: every new section needs them

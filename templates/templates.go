@@ -88,12 +88,21 @@ func (s *Set) HTML(w io.Writer, name string, data any) error {
 }
 
 var funcs = map[string]any{
-	// when formats an instant in the reader's zone: "Tue 3 Dec 2024, 10:00 CET".
-	"when": func(t time.Time, loc *time.Location) string {
+	// when formats an instant (a time.Time or *time.Time) in the reader's
+	// zone: "Tue 3 Dec 2024, 10:00 CET".
+	"when": func(t any, loc *time.Location) string {
 		if loc == nil {
 			loc = time.UTC
 		}
-		return t.In(loc).Format("Mon 2 Jan 2006, 15:04 MST")
+		switch v := t.(type) {
+		case time.Time:
+			return v.In(loc).Format("Mon 2 Jan 2006, 15:04 MST")
+		case *time.Time:
+			if v != nil {
+				return v.In(loc).Format("Mon 2 Jan 2006, 15:04 MST")
+			}
+		}
+		return ""
 	},
 	// clock formats the time of day only.
 	"clock": func(t time.Time, loc *time.Location) string {

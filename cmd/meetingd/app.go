@@ -11,6 +11,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"meetingd/calendar"
+	"meetingd/decisions"
 	"meetingd/internal/clock"
 	"meetingd/internal/db"
 	"meetingd/internal/httpx"
@@ -28,6 +29,7 @@ type app struct {
 	clock     clock.Clock
 	log       *slog.Logger
 	meetings  *meetings.Service
+	decisions *decisions.Service
 	calendar  *calendar.Local
 	worker    *jobs.Worker
 	deliverer *mail.Deliverer
@@ -37,6 +39,12 @@ type app struct {
 func newApp(ctx context.Context, cfg config, c clock.Clock, log *slog.Logger) (*app, error) {
 	if cfg.Lead < 24*time.Hour {
 		return nil, fmt.Errorf("--lead %s is below the minimum of 24h", cfg.Lead)
+	}
+	if cfg.Window < 24*time.Hour {
+		return nil, fmt.Errorf("--window %s is below the minimum of 24h", cfg.Window)
+	}
+	if cfg.MaxExtensions < 0 {
+		return nil, fmt.Errorf("--max-extensions %d is negative", cfg.MaxExtensions)
 	}
 	reminders, err := cfg.reminders()
 	if err != nil {
@@ -81,9 +89,15 @@ func newApp(ctx context.Context, cfg config, c clock.Clock, log *slog.Logger) (*
 	a.worker = jobs.NewWorker(database, c, log)
 	a.meetings = &meetings.Service{DB: database, Clock: c, Cfg: mcfg, Outbox: outbox, Links: signer,
 		Templates: tpl, Log: log, Wake: a.worker.Wake}
+	dcfg := decisions.DefaultConfig()
+	dcfg.Window, dcfg.MaxExtensions, dcfg.BaseURL = cfg.Window, cfg.MaxExtensions, cfg.BaseURL
+	a.decisions = &decisions.Service{DB: database, Clock: c, Cfg: dcfg, Outbox: outbox, Links: signer,
+		Meetings: a.meetings, Log: log, Wake: a.worker.Wake}
+	a.meetings.OnNotesShared = a.decisions.FromNotes
 	a.calendar = calendar.NewLocal(database, c, a.meetings, log)
 	a.deliverer = &mail.Deliverer{DB: database, Outbox: outbox, Transport: transport, MaxAttempts: a.worker.MaxAttempts}
 	a.meetings.Register(a.worker)
+	a.decisions.Register(a.worker)
 	a.deliverer.Register(a.worker)
 	return a, nil
 }
@@ -116,6 +130,7 @@ func (a *app) handler() http.Handler {
 	pub := http.NewServeMux()
 	a.meetings.Routes(api, pub)
 	a.calendar.Routes(api)
+	a.decisions.Routes(api, pub)
 	api.HandleFunc("GET /api/v1/schedule", a.handleSchedule)
 	api.HandleFunc("GET /api/v1/outbox", a.handleOutbox)
 	api.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {

@@ -393,7 +393,7 @@ func reorder(args []string) []string {
 
 func isBoolFlag(a string) bool {
 	a = strings.TrimLeft(a, "-")
-	return a == "json" || a == "full" || a == "optional-by-default"
+	return a == "json" || a == "full" || a == "all" || a == "optional-by-default"
 }
 
 func (a *app) handleSchedule(w http.ResponseWriter, r *http.Request) {

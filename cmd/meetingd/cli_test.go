@@ -97,3 +97,42 @@ func TestCLIWorkflow(t *testing.T) {
 		t.Fatalf("outbox:\n%s", out)
 	}
 }
+
+func TestCLIDecisionsAndActionItems(t *testing.T) {
+	cliClock = clock.NewFake(crashT0)
+	defer func() { cliClock = clock.Real{} }()
+	dbPath := tempDB(t)
+	do := func(args ...string) (string, error) {
+		var out, errb bytes.Buffer
+		err := run(context.Background(), append(args, "--db", dbPath), &out, &errb)
+		return out.String(), err
+	}
+	must := func(args ...string) string {
+		t.Helper()
+		out, err := do(args...)
+		if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		return out
+	}
+	must("person", "--email", "ana@example.com", "--tz", "Europe/Berlin")
+	must("person", "--email", "ben@example.com")
+	if _, err := do("decision", "create", "--as", "ana@example.com", "--title", "T", "--proposal", "P", "--window", "1h"); err == nil || !strings.Contains(errMessage(err), "minimum of 24h") {
+		t.Fatalf("short window: %v", err)
+	}
+	if out := must("decision", "create", "--as", "ana@example.com", "--title", "Ship it", "--proposal", "Now.", "--invite", "ben@example.com"); !strings.Contains(out, "decision 1 open until") {
+		t.Fatalf("create: %s", out)
+	}
+	if out := must("decision", "object", "1", "--as", "ben@example.com", "--text", "Tests first."); !strings.Contains(out, "(object)") {
+		t.Fatalf("object: %s", out)
+	}
+	if out := must("decision", "list"); !strings.Contains(out, "Ship it") {
+		t.Fatalf("list: %s", out)
+	}
+	if _, err := do("decision", "outcome", "1", "accepted", "--as", "ana@example.com", "--text", "x"); err == nil || !strings.Contains(errMessage(err), "contested") {
+		t.Fatalf("outcome while open: %v", err)
+	}
+	if _, err := do("action", "add", "1", "--owner", "ben@example.com", "--text", "Write tests"); err == nil || !strings.Contains(errMessage(err), "due is required") {
+		t.Fatalf("action without due: %v", err)
+	}
+}

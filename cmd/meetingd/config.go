@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -22,6 +23,8 @@ type config struct {
 	OptionalByDefault bool
 	Poll              time.Duration
 	LogFormat         string
+	Window            time.Duration
+	MaxExtensions     int
 }
 
 // register adds the shared flags to fs, each defaulting to its environment
@@ -37,6 +40,8 @@ func (c *config) register(fs *flag.FlagSet) {
 	dur(fs, &c.Lead, "lead", 24*time.Hour, "how long before the start a pre-read is due (at least 24h)")
 	str(fs, &c.Reminders, "reminders", "72h,48h", "comma-separated organizer reminders before the start")
 	boolean(fs, &c.OptionalByDefault, "optional-by-default", true, "make every attendee but organizer and speakers optional")
+	dur(fs, &c.Window, "window", 7*24*time.Hour, "how long a decision stays open for contributions by default (at least 24h)")
+	integer(fs, &c.MaxExtensions, "max-extensions", 2, "how many times late objections may extend a decision's window")
 	dur(fs, &c.Poll, "poll", 5*time.Second, "how often the scheduler looks for due work")
 	str(fs, &c.LogFormat, "log", "text", "log format: text or json")
 }
@@ -62,6 +67,18 @@ func dur(fs *flag.FlagSet, p *time.Duration, name string, def time.Duration, usa
 		def = d
 	}
 	fs.DurationVar(p, name, def, usage+" ($"+envName(name)+")")
+}
+
+func integer(fs *flag.FlagSet, p *int, name string, def int, usage string) {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "meetingd: $%s=%q is not a whole number\n", envName(name), v)
+			os.Exit(2)
+		}
+		def = n
+	}
+	fs.IntVar(p, name, def, usage+" ($"+envName(name)+")")
 }
 
 func boolean(fs *flag.FlagSet, p *bool, name string, def bool, usage string) {

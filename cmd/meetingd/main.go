@@ -34,6 +34,8 @@ Commands:
   event       create, update or cancel an event in the built-in calendar
   publish     publish a pre-read:   meetingd publish OCCURRENCE_ID [--text TEXT]
   attendance  record attendance:    meetingd attendance OCCURRENCE_ID EMAIL present|absent|async
+  decision    create, list, show, support, object, comment, outcome, withdraw
+  action      action items: add OCCURRENCE_ID, done ID, undone ID, list --owner EMAIL
   token       create an API token:  meetingd token create --email EMAIL
   person      set a person's time zone, working hours or digest
   schedule    list the steps due next
@@ -98,6 +100,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdPublish(ctx, rest, stdout, stderr)
 	case "attendance":
 		return cmdAttendance(ctx, rest, stdout, stderr)
+	case "decision":
+		return cmdDecision(ctx, rest, stdout, stderr)
+	case "action":
+		return cmdAction(ctx, rest, stdout, stderr)
 	case "token":
 		return cmdToken(ctx, rest, stdout, stderr)
 	case "person":
