@@ -208,7 +208,9 @@ func (p Person) location() *time.Location {
 
 func (s *Service) pages() httpx.Pages { return httpx.Pages{Templates: s.Templates, Log: s.Log} }
 
-func (s *Service) pageError(w http.ResponseWriter, r *http.Request, err error) { s.pages().Error(w, r, err) }
+func (s *Service) pageError(w http.ResponseWriter, r *http.Request, err error) {
+	s.pages().Error(w, r, err)
+}
 
 func (s *Service) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
 	s.pages().Render(w, r, status, name, data)

@@ -1,0 +1,73 @@
+package decisions_test
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"meetingd/internal/jobs"
+	"meetingd/internal/mail"
+)
+
+// BenchmarkClose10kOf1M closes 10,000 decisions that fall due at the same
+// moment while 990,000 others stay open, queueing and delivering (to the
+// local outbox) a closed email to each of their three invitees.
+func BenchmarkClose10kOf1M(b *testing.B) {
+	const stored, due = 1_000_000, 10_000
+	h := newHarness(b)
+	owner := h.person("ana@example.com").PersonID
+	invitees := []int64{owner, h.person("ben@example.com").PersonID, h.person("cy@example.com").PersonID}
+	closeAt := t0.Add(7 * 24 * time.Hour)
+	tx := h.db.MustBegin()
+	dec, _ := tx.Preparex(`INSERT INTO decisions (id, owner_id, title, proposal, opens_at, closes_at, created_at, updated_at)
+		VALUES (?, ?, ?, 'Proposal.', ?, ?, ?, ?)`)
+	inv, _ := tx.Preparex(`INSERT INTO decision_invitees (decision_id, person_id) VALUES (?, ?)`)
+	job, _ := tx.Preparex(`INSERT INTO jobs (kind, subject, due_at, run_at, created_at, updated_at) VALUES ('decision.close', ?, ?, ?, ?, ?)`)
+	for i := 1; i <= stored; i++ {
+		at := closeAt
+		if i > due {
+			at = closeAt.Add(time.Duration(i) * time.Minute)
+		}
+		dec.MustExec(i, owner, fmt.Sprintf("Decision %d", i), t0, at, t0, t0)
+		job.MustExec(fmt.Sprintf("decision:%d", i), at, at, t0, t0)
+		if i <= due {
+			for _, p := range invitees {
+				inv.MustExec(i, p)
+			}
+		} else {
+			inv.MustExec(i, owner)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	w := jobs.NewWorker(h.db, h.clock, log)
+	h.svc.Register(w)
+	(&mail.Deliverer{DB: h.db, Outbox: h.svc.Outbox, Transport: mail.LocalTransport{}, MaxAttempts: 8}).Register(w)
+	h.clock.Set(closeAt)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if i > 0 {
+			b.StopTimer()
+			h.db.MustExec(`UPDATE decisions SET state = 'open', closed_at = NULL, decided_at = NULL WHERE id <= ?`, due)
+			h.db.MustExec(`DELETE FROM outbox`)
+			h.db.MustExec(`DELETE FROM jobs WHERE kind = 'email.send'`)
+			h.db.MustExec(`UPDATE jobs SET state = 'pending', run_at = due_at WHERE kind = 'decision.close' AND due_at = ?`, closeAt)
+			b.StartTimer()
+		}
+		if _, err := w.RunDue(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	var accepted, sent int
+	h.db.Get(&accepted, `SELECT COUNT(*) FROM decisions WHERE state = 'accepted'`)
+	h.db.Get(&sent, `SELECT COUNT(*) FROM outbox WHERE state = 'kept'`)
+	if accepted != due || sent != 3*due {
+		b.Fatalf("accepted %d, emails delivered %d", accepted, sent)
+	}
+	b.ReportMetric(float64(due*b.N)/b.Elapsed().Seconds(), "decisions/s")
+}
