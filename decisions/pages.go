@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 
 	"meetingd/internal/errs"
@@ -17,14 +16,12 @@ import (
 // carries it back, which also keeps cross-site posts out.
 
 type decidePage struct {
+	httpx.Base
 	View
-	Token    string
-	Kind     string // preselected by a support or object link
-	Reader   meetings.Person
-	Loc      *time.Location
-	IsOwner  bool
-	Done     string
-	TimeLeft string
+	IsOwner bool
+	Done    string
+	Kind    string // preselected by a support or object link
+	Forms   formTarget
 }
 
 func (s *Service) reader(r *http.Request, token string) (meetings.Person, int64, error) {
@@ -37,65 +34,43 @@ func (s *Service) reader(r *http.Request, token string) (meetings.Person, int64,
 }
 
 func (s *Service) handleDecidePage(w http.ResponseWriter, r *http.Request) {
-	pages := httpx.Pages{Templates: s.Outbox.Templates, Log: s.Log}
 	q := r.URL.Query()
 	token := q.Get("t")
 	p, id, err := s.reader(r, token)
 	if err != nil {
-		pages.Error(w, r, err)
+		s.pages().Error(w, r, err)
 		return
 	}
 	v, err := s.Get(r.Context(), Actor{PersonID: p.ID, Operator: p.Operator}, id)
 	if err != nil {
-		pages.Error(w, r, err)
+		s.pages().Error(w, r, err)
 		return
 	}
 	loc, lerr := time.LoadLocation(p.TimeZone)
 	if lerr != nil {
 		loc = time.UTC
 	}
-	page := decidePage{View: v, Token: token, Kind: q.Get("kind"), Reader: p, Loc: loc, IsOwner: p.ID == v.OwnerID, Done: q.Get("done")}
-	if v.Open {
-		page.TimeLeft = v.ClosesAt.Sub(s.Clock.Now()).Round(time.Minute).String()
-	}
-	pages.Render(w, r, http.StatusOK, "decide", page)
+	base := httpx.Base{Title: v.Title, Me: httpx.Viewer{ID: p.ID, Email: p.Email, Name: p.Name}, Loc: loc, Now: s.Clock.Now()}
+	s.pages().Render(w, r, http.StatusOK, "decide", decidePage{Base: base, View: v, IsOwner: p.ID == v.OwnerID,
+		Done: q.Get("done"), Kind: q.Get("kind"), Forms: formTarget{Action: "/decide", Name: "t", Value: token}})
 }
 
 // handleDecideForm does what the page's forms ask, as the link's reader.
 func (s *Service) handleDecideForm(w http.ResponseWriter, r *http.Request) {
-	pages := httpx.Pages{Templates: s.Outbox.Templates, Log: s.Log}
 	r.Body = http.MaxBytesReader(w, r.Body, 4*MaxText)
 	if err := r.ParseForm(); err != nil {
-		pages.Error(w, r, errs.Errorf(errs.Invalid, "form: %v", err))
+		s.pages().Error(w, r, errs.Errorf(errs.Invalid, "form: %v", err))
 		return
 	}
-	f := r.PostForm
-	token := f.Get("t")
+	token := r.PostForm.Get("t")
 	p, id, err := s.reader(r, token)
 	if err != nil {
-		pages.Error(w, r, err)
+		s.pages().Error(w, r, err)
 		return
 	}
-	a := Actor{PersonID: p.ID, Operator: p.Operator}
-	cid, _ := strconv.ParseInt(f.Get("contribution"), 10, 64)
-	ctx := r.Context()
-	switch op := f.Get("op"); op {
-	case "contribute":
-		_, err = s.Contribute(ctx, a, id, f.Get("kind"), f.Get("text"))
-	case "withdraw_objection":
-		_, err = s.WithdrawObjection(ctx, a, id, cid)
-	case "resolve":
-		_, err = s.ResolveObjection(ctx, a, id, cid, f.Get("reply"))
-	case "outcome":
-		_, err = s.RecordOutcome(ctx, a, id, f.Get("outcome"), f.Get("rationale"))
-	case "withdraw":
-		_, err = s.Withdraw(ctx, a, id, f.Get("rationale"))
-	default:
-		err = errs.Errorf(errs.Invalid, "unknown action %q", op)
-	}
-	if err != nil {
-		pages.Error(w, r, err)
+	if err := s.applyForm(r, Actor{PersonID: p.ID, Operator: p.Operator}, id); err != nil {
+		s.pages().Error(w, r, err)
 		return
 	}
-	http.Redirect(w, r, fmt.Sprintf("/decide?t=%s&done=%s", url.QueryEscape(token), url.QueryEscape(f.Get("op"))), http.StatusSeeOther)
+	http.Redirect(w, r, fmt.Sprintf("/decide?t=%s&done=%s", url.QueryEscape(token), url.QueryEscape(r.PostForm.Get("op"))), http.StatusSeeOther)
 }

@@ -50,6 +50,8 @@ type Service struct {
 	Wake func()
 	// OnNotesShared, if set, runs when notes are shared (see NotesHook).
 	OnNotesShared NotesHook
+	// DecisionsOf, if set, lists an occurrence's decisions on its page.
+	DecisionsOf MeetingDecisions
 
 	placeholdersOnce sync.Once
 	placeholders     map[string]string // rendered once: every new section needs them

@@ -109,3 +109,17 @@ func splitCols(cols string) []string {
 	}
 	return out
 }
+
+// PreReadsToPublish lists upcoming occurrences whose pre-read personID owes
+// (as organizer or speaker), soonest deadline first.
+func (s *Service) PreReadsToPublish(ctx context.Context, personID int64, limit int) ([]Occurrence, error) {
+	var out []Occurrence
+	err := s.DB.SelectContext(ctx, &out, s.DB.Rebind(`SELECT `+prefixed("o.", occColumns)+` FROM occurrences o
+		JOIN attendees a ON a.occurrence_id = o.id AND a.person_id = ? AND a.removed = 0 AND a.role IN ('organizer', 'speaker')
+		WHERE o.cancelled = 0 AND o.starts_at > ? AND o.pre_read_state IN ('pending', 'missing')
+		ORDER BY o.pre_read_due_at, o.id LIMIT ?`), personID, s.Clock.Now(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("pre-reads to publish: %w", err)
+	}
+	return out, nil
+}

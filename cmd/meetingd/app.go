@@ -94,6 +94,7 @@ func newApp(ctx context.Context, cfg config, c clock.Clock, log *slog.Logger) (*
 	a.decisions = &decisions.Service{DB: database, Clock: c, Cfg: dcfg, Outbox: outbox, Links: signer,
 		Meetings: a.meetings, Log: log, Wake: a.worker.Wake}
 	a.meetings.OnNotesShared = a.decisions.FromNotes
+	a.meetings.DecisionsOf = a.decisions.OfMeeting
 	a.calendar = calendar.NewLocal(database, c, a.meetings, log)
 	a.deliverer = &mail.Deliverer{DB: database, Outbox: outbox, Transport: transport, MaxAttempts: a.worker.MaxAttempts}
 	a.meetings.Register(a.worker)
@@ -124,24 +125,33 @@ func markOperators(ctx context.Context, database *sqlx.DB, emails []string, now 
 
 func (a *app) close() error { return a.db.Close() }
 
-// handler is the whole HTTP surface.
+// handler is the whole HTTP surface: the JSON API (token or session), the
+// dashboard (session), and the pages signed links open (no session).
 func (a *app) handler() http.Handler {
+	auth := httpx.Auth{DB: a.db, Now: a.clock.Now}
 	api := http.NewServeMux()
-	pub := http.NewServeMux()
-	a.meetings.Routes(api, pub)
+	a.meetings.Routes(api, http.NewServeMux())
 	a.calendar.Routes(api)
-	a.decisions.Routes(api, pub)
 	api.HandleFunc("GET /api/v1/schedule", a.handleSchedule)
 	api.HandleFunc("GET /api/v1/outbox", a.handleOutbox)
 	api.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, errNoRoute(r))
 	})
-	pub.Handle("/api/", httpx.RequireToken(a.db, api))
-	pub.HandleFunc("GET /healthz", a.handleHealth)
-	pub.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "meetingd is running. The JSON API is under /api/v1 (send Authorization: Bearer <token>).")
+	dash := http.NewServeMux()
+	a.meetings.DashboardRoutes(dash)
+	a.decisions.DashboardRoutes(dash)
+	dash.HandleFunc("GET /outbox", a.meetings.Outbox.PageHandler(a.db))
+	dash.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/decisions", http.StatusSeeOther)
 	})
+
+	pub := http.NewServeMux()
+	a.meetings.Routes(http.NewServeMux(), pub)
+	a.meetings.SignInRoutes(pub)
+	a.decisions.Routes(api, pub)
+	pub.Handle("/api/", auth.API(api))
+	pub.HandleFunc("GET /healthz", a.handleHealth)
+	pub.Handle("/", auth.Pages(dash))
 	return logRequests(a.log, pub)
 }
 

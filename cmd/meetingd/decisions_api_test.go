@@ -49,7 +49,7 @@ func TestDecisionThroughAPIAndEmailLinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := readAll(resp)
-	if resp.StatusCode != 200 || strings.Contains(page, xss) || !strings.Contains(page, `value="object" checked`) {
+	if resp.StatusCode != 200 || strings.Contains(page, xss) || !strings.Contains(page, `id="kind-object" checked`) {
 		t.Fatalf("decide page: %d\n%s", resp.StatusCode, page)
 	}
 	tok, _ := url.Parse(link)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"meetingd/internal/errs"
 	"meetingd/templates"
@@ -35,4 +36,25 @@ func (p Pages) Error(w http.ResponseWriter, r *http.Request, err error) {
 		p.Log.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err)
 	}
 	p.Render(w, r, Status(err), "message", map[string]string{"Title": "Cannot do that", "Message": errs.Message(err)})
+}
+
+// Base is what every signed-in page shows: who is looking, in which time
+// zone, the CSRF token its forms carry, and the time (from the service's
+// clock, so "time left" is right on an accelerated or fake clock).
+type Base struct {
+	Title string
+	Me    Viewer
+	CSRF  string
+	Loc   *time.Location
+	Now   time.Time
+}
+
+// BaseFor builds the page base for a request that passed Auth.Pages.
+func BaseFor(r *http.Request, title string, now time.Time) Base {
+	s, _ := SessionFrom(r.Context())
+	loc, err := time.LoadLocation(s.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	return Base{Title: title, Me: s.Viewer, CSRF: s.CSRF, Loc: loc, Now: now}
 }
