@@ -34,6 +34,8 @@ type Local struct {
 	// Horizon is how far ahead recurring series are expanded; Past how far
 	// back an import looks.
 	Horizon, Past time.Duration
+	// BaseURL is the service's public URL, for feed links.
+	BaseURL string
 }
 
 // NewLocal returns the built-in calendar with its defaults.

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -18,6 +19,7 @@ import (
 	"meetingd/internal/jobs"
 	"meetingd/internal/links"
 	"meetingd/internal/mail"
+	"meetingd/internal/metrics"
 	"meetingd/meetings"
 	"meetingd/templates"
 )
@@ -33,6 +35,7 @@ type app struct {
 	calendar  *calendar.Local
 	worker    *jobs.Worker
 	deliverer *mail.Deliverer
+	metrics   *metrics.Metrics
 }
 
 // newApp opens the database (migrating it) and wires every part.
@@ -96,7 +99,11 @@ func newApp(ctx context.Context, cfg config, c clock.Clock, log *slog.Logger) (*
 	a.meetings.OnNotesShared = a.decisions.FromNotes
 	a.meetings.DecisionsOf = a.decisions.OfMeeting
 	a.calendar = calendar.NewLocal(database, c, a.meetings, log)
+	a.calendar.BaseURL = cfg.BaseURL
 	a.deliverer = &mail.Deliverer{DB: database, Outbox: outbox, Transport: transport, MaxAttempts: a.worker.MaxAttempts}
+	a.metrics = metrics.New(database)
+	a.worker.OnResult = func(j jobs.Job, err error) { a.metrics.Job(j.Kind, err) }
+	a.deliverer.OnSent = func(it mail.Item, transport string) { a.metrics.Email(it.Kind, transport) }
 	a.meetings.Register(a.worker)
 	a.decisions.Register(a.worker)
 	a.deliverer.Register(a.worker)
@@ -149,10 +156,12 @@ func (a *app) handler() http.Handler {
 	a.meetings.Routes(http.NewServeMux(), pub)
 	a.meetings.SignInRoutes(pub)
 	a.decisions.Routes(api, pub)
+	a.calendar.FeedRoutes(api, pub)
 	pub.Handle("/api/", auth.API(api))
 	pub.HandleFunc("GET /healthz", a.handleHealth)
+	pub.Handle("GET /metrics", a.metrics.Handler())
 	pub.Handle("/", auth.Pages(dash))
-	return logRequests(a.log, pub)
+	return a.logRequests(pub)
 }
 
 func (a *app) handleHealth(w http.ResponseWriter, r *http.Request) {
@@ -165,14 +174,22 @@ func (a *app) handleHealth(w http.ResponseWriter, r *http.Request) {
 	httpx.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-func logRequests(log *slog.Logger, next http.Handler) http.Handler {
+// logRequests logs and measures every request. Latency is wall time, not
+// the service clock: it is about the machine, not the lifecycle.
+func (a *app) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: 200}
 		next.ServeHTTP(rec, r)
-		// The path only: query strings carry signed tokens.
-		log.InfoContext(r.Context(), "http", "method", r.Method, "path", r.URL.Path, "status", rec.status,
-			"duration", time.Since(start))
+		d := time.Since(start)
+		a.metrics.ObserveHTTP(r.Method, r.URL.Path, rec.status, d)
+		// The path only: query strings carry signed tokens. Feed paths
+		// hold a secret too.
+		path := r.URL.Path
+		if strings.HasPrefix(path, "/feed/") {
+			path = "/feed/…"
+		}
+		a.log.InfoContext(r.Context(), "http", "method", r.Method, "path", path, "status", rec.status, "duration", d)
 	})
 }
 

@@ -30,6 +30,8 @@ type Worker struct {
 	// AfterClaim, if set, runs after a batch is claimed and before any of
 	// it runs; the crash test stops the process there.
 	AfterClaim func([]Job)
+	// OnResult, if set, learns how each run went (for metrics).
+	OnResult func(j Job, err error)
 
 	mu       sync.RWMutex
 	handlers map[string]Handler
@@ -98,6 +100,9 @@ func (w *Worker) run(ctx context.Context, j Job) {
 		err = fmt.Errorf("no handler for job kind %q", j.Kind)
 	} else {
 		err = safeRun(ctx, h, j)
+	}
+	if w.OnResult != nil {
+		w.OnResult(j, err)
 	}
 	now := w.Clock.Now()
 	if err == nil {

@@ -35,6 +35,8 @@ type Deliverer struct {
 	Outbox      *Outbox
 	Transport   Transport
 	MaxAttempts int // after this many failures an email is marked failed
+	// OnSent, if set, learns of each delivery (for metrics).
+	OnSent func(it Item, transport string)
 }
 
 // Register installs the delivery handlers on w.
@@ -72,6 +74,9 @@ func (d *Deliverer) send(ctx context.Context, j jobs.Job) error {
 		state, d.Transport.Name(), now, id)
 	if err != nil {
 		return fmt.Errorf("record email %d sent: %w", id, err)
+	}
+	if d.OnSent != nil {
+		d.OnSent(it, d.Transport.Name())
 	}
 	return nil
 }
