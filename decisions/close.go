@@ -57,10 +57,13 @@ func (s *Service) contest(ctx context.Context, tx *sqlx.Tx, now time.Time, d Dec
 	if err != nil {
 		return fmt.Errorf("contest decision %d: %w", d.ID, err)
 	}
+	d.State, d.ClosedAt = Contested, &now
+	if err := syncInvitees(ctx, tx, d); err != nil {
+		return err
+	}
 	if err := audit(ctx, tx, d.ID, 0, "closed", fmt.Sprintf("contested: %d open objection(s); the owner records the outcome", open), now); err != nil {
 		return err
 	}
-	d.State = Contested
 	if err := s.mailOwner(ctx, tx, now, d, MailOutcomeNeeded, d.subject()+"/outcome"); err != nil {
 		return err
 	}
@@ -86,6 +89,9 @@ func (s *Service) finish(ctx context.Context, tx *sqlx.Tx, now time.Time, d Deci
 		return Decision{}, err
 	}
 	if d, err = getDecision(ctx, tx, d.ID); err != nil {
+		return Decision{}, err
+	}
+	if err := syncInvitees(ctx, tx, d); err != nil {
 		return Decision{}, err
 	}
 	if d.OccurrenceID != nil {

@@ -74,6 +74,9 @@ func (s *Service) extend(ctx context.Context, tx *sqlx.Tx, now time.Time, d Deci
 	if err != nil {
 		return fmt.Errorf("extend decision %d: %w", d.ID, err)
 	}
+	if err := syncInvitees(ctx, tx, d); err != nil {
+		return err
+	}
 	detail := fmt.Sprintf("late objection: now closes %s (extension %d of %d)", d.ClosesAt.Format(time.RFC3339), d.Extensions, s.Cfg.MaxExtensions)
 	if err := audit(ctx, tx, d.ID, by, "extended", detail, now); err != nil {
 		return err

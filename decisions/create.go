@@ -149,6 +149,9 @@ func (s *Service) create(ctx context.Context, q db.Queryer, now time.Time, owner
 	if err != nil {
 		return Decision{}, err
 	}
+	if err := syncInvitees(ctx, q, d); err != nil {
+		return Decision{}, err
+	}
 	if err := audit(ctx, q, id, ownerID, "opened", fmt.Sprintf("window until %s", d.ClosesAt.Format(time.RFC3339)), now); err != nil {
 		return Decision{}, err
 	}

@@ -109,3 +109,14 @@ func canSee(ctx context.Context, q db.Queryer, a Actor, d Decision) error {
 	}
 	return nil
 }
+
+// syncInvitees copies the decision's state and times onto its invitee rows,
+// which per-person lists read through their own indexes.
+func syncInvitees(ctx context.Context, q db.Queryer, d Decision) error {
+	_, err := q.ExecContext(ctx, q.Rebind(`UPDATE decision_invitees SET state = ?, closes_at = ?, closed_at = ? WHERE decision_id = ?`),
+		d.State, d.ClosesAt, d.ClosedAt, d.ID)
+	if err != nil {
+		return fmt.Errorf("invitees of decision %d: %w", d.ID, err)
+	}
+	return nil
+}

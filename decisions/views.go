@@ -75,14 +75,22 @@ type Filter struct {
 
 var states = map[string]bool{Open: true, Contested: true, Accepted: true, Rejected: true, Deferred: true, Withdrawn: true}
 
-// List returns decisions a may see, soonest close first.
+// List returns decisions a may see, soonest close first. Non-operators'
+// lists read their invitee rows, whose index matches the order.
 func (s *Service) List(ctx context.Context, a Actor, f Filter, after *Cursor, limit int) ([]Decision, error) {
 	if f.State != "" && !states[f.State] {
 		return nil, errs.Errorf(errs.Invalid, "state %q is not one of open, contested, accepted, rejected, deferred, withdrawn", f.State)
 	}
-	query, args := s.visible(a)
+	t := "d" // the table whose state and times the query filters and orders by
+	query, args := `SELECT `+decisionColumns+decisionFrom+`WHERE 1=1`, []any{}
+	if !a.Operator {
+		t = "i"
+		query = `SELECT ` + decisionColumns + ` FROM decision_invitees i JOIN decisions d ON d.id = i.decision_id
+			JOIN people p ON p.id = d.owner_id WHERE i.person_id = ?`
+		args = append(args, a.PersonID)
+	}
 	if f.State != "" {
-		query += ` AND d.state = ?`
+		query += ` AND ` + t + `.state = ?`
 		args = append(args, f.State)
 	}
 	if f.OccurrenceID != 0 {
@@ -93,48 +101,50 @@ func (s *Service) List(ctx context.Context, a Actor, f Filter, after *Cursor, li
 		query += ` AND d.owner_id = ?`
 		args = append(args, f.OwnerID)
 	}
+	id := "d.id"
+	if t == "i" {
+		id = "i.decision_id"
+	}
 	if after != nil {
-		query += ` AND (d.closes_at > ? OR (d.closes_at = ? AND d.id > ?))`
+		query += ` AND (` + t + `.closes_at > ? OR (` + t + `.closes_at = ? AND ` + id + ` > ?))`
 		args = append(args, after.At, after.At, after.ID)
 	}
-	query += ` ORDER BY d.closes_at, d.id LIMIT ?`
+	query += ` ORDER BY ` + t + `.closes_at, ` + id + ` LIMIT ?`
 	return s.query(ctx, query, append(args, limit))
 }
 
 // NeedsInput lists open decisions person is invited to and has not
 // contributed to, soonest close first.
 func (s *Service) NeedsInput(ctx context.Context, personID int64, after *Cursor, limit int) ([]Decision, error) {
-	query := `SELECT ` + decisionColumns + decisionFrom + `JOIN decision_invitees i ON i.decision_id = d.id AND i.person_id = ?
-		WHERE d.state = 'open' AND d.closes_at > ?
-		AND NOT EXISTS (SELECT 1 FROM contributions c WHERE c.decision_id = d.id AND c.author_id = ?)`
+	query := `SELECT ` + decisionColumns + ` FROM decision_invitees i JOIN decisions d ON d.id = i.decision_id
+		JOIN people p ON p.id = d.owner_id
+		WHERE i.person_id = ? AND i.state = 'open' AND i.closes_at > ?
+		AND NOT EXISTS (SELECT 1 FROM contributions c WHERE c.decision_id = i.decision_id AND c.author_id = ?)`
 	args := []any{personID, s.Clock.Now(), personID}
 	if after != nil {
-		query += ` AND (d.closes_at > ? OR (d.closes_at = ? AND d.id > ?))`
+		query += ` AND (i.closes_at > ? OR (i.closes_at = ? AND i.decision_id > ?))`
 		args = append(args, after.At, after.At, after.ID)
 	}
-	query += ` ORDER BY d.closes_at, d.id LIMIT ?`
+	query += ` ORDER BY i.closes_at, i.decision_id LIMIT ?`
 	return s.query(ctx, query, append(args, limit))
 }
 
 // RecentlyClosed lists closed decisions a may see, latest first.
 func (s *Service) RecentlyClosed(ctx context.Context, a Actor, after *Cursor, limit int) ([]Decision, error) {
-	query, args := s.visible(a)
-	query += ` AND d.closed_at IS NOT NULL`
+	t, id := "d", "d.id"
+	query, args := `SELECT `+decisionColumns+decisionFrom+`WHERE d.closed_at IS NOT NULL`, []any{}
+	if !a.Operator {
+		t, id = "i", "i.decision_id"
+		query = `SELECT ` + decisionColumns + ` FROM decision_invitees i JOIN decisions d ON d.id = i.decision_id
+			JOIN people p ON p.id = d.owner_id WHERE i.person_id = ? AND i.closed_at IS NOT NULL`
+		args = append(args, a.PersonID)
+	}
 	if after != nil {
-		query += ` AND (d.closed_at < ? OR (d.closed_at = ? AND d.id < ?))`
+		query += ` AND (` + t + `.closed_at < ? OR (` + t + `.closed_at = ? AND ` + id + ` < ?))`
 		args = append(args, after.At, after.At, after.ID)
 	}
-	query += ` ORDER BY d.closed_at DESC, d.id DESC LIMIT ?`
+	query += ` ORDER BY ` + t + `.closed_at DESC, ` + id + ` DESC LIMIT ?`
 	return s.query(ctx, query, append(args, limit))
-}
-
-// visible starts a query over the decisions a may see.
-func (s *Service) visible(a Actor) (string, []any) {
-	if a.Operator {
-		return `SELECT ` + decisionColumns + decisionFrom + `WHERE 1=1`, nil
-	}
-	return `SELECT ` + decisionColumns + decisionFrom + `JOIN decision_invitees i ON i.decision_id = d.id AND i.person_id = ? WHERE 1=1`,
-		[]any{a.PersonID}
 }
 
 func (s *Service) query(ctx context.Context, query string, args []any) ([]Decision, error) {

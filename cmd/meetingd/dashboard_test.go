@@ -25,7 +25,7 @@ func browser() *http.Client {
 }
 
 // signInLink asks for a sign-in link for email and returns it from the outbox.
-func (ta *testApp) signInLink(t *testing.T, c *http.Client, email string) string {
+func (ta *testApp) signInLink(t testing.TB, c *http.Client, email string) string {
 	t.Helper()
 	resp, err := c.PostForm(ta.srv.URL+"/signin", url.Values{"email": {email}, "next": {"/decisions"}})
 	if err != nil {
@@ -42,7 +42,7 @@ func (ta *testApp) signInLink(t *testing.T, c *http.Client, email string) string
 }
 
 // confirm opens a sign-in link and presses its button.
-func (ta *testApp) confirm(t *testing.T, c *http.Client, link string) *http.Response {
+func (ta *testApp) confirm(t testing.TB, c *http.Client, link string) *http.Response {
 	t.Helper()
 	resp, err := c.Get(link)
 	if err != nil {
@@ -63,7 +63,7 @@ func (ta *testApp) confirm(t *testing.T, c *http.Client, link string) *http.Resp
 
 func htmlUnescape(s string) string { return strings.NewReplacer("&#43;", "+", "&amp;", "&", "&#34;", `"`).Replace(s) }
 
-func (ta *testApp) signIn(t *testing.T, email string) *http.Client {
+func (ta *testApp) signIn(t testing.TB, email string) *http.Client {
 	t.Helper()
 	c := browser()
 	resp := ta.confirm(t, c, ta.signInLink(t, c, email))
