@@ -61,7 +61,9 @@ func (ta *testApp) confirm(t testing.TB, c *http.Client, link string) *http.Resp
 	return resp
 }
 
-func htmlUnescape(s string) string { return strings.NewReplacer("&#43;", "+", "&amp;", "&", "&#34;", `"`).Replace(s) }
+func htmlUnescape(s string) string {
+	return strings.NewReplacer("&#43;", "+", "&amp;", "&", "&#34;", `"`).Replace(s)
+}
 
 func (ta *testApp) signIn(t testing.TB, email string) *http.Client {
 	t.Helper()
