@@ -143,6 +143,7 @@ type myWorkPage struct {
 	Owned       []Decision
 	NeedsInput  []Decision
 	PreReads    []meetings.Occurrence
+	FeedURL     string
 }
 
 // handleMyWork: my action items by due date, decisions I own and that need
@@ -150,17 +151,26 @@ type myWorkPage struct {
 func (s *Service) handleMyWork(w http.ResponseWriter, r *http.Request) {
 	ctx, a := r.Context(), actor(r)
 	p := myWorkPage{Base: httpx.BaseFor(r, "My work", s.Clock.Now())}
-	var err error
-	if p.ActionItems, err = s.Meetings.ActionItemsOf(ctx, a.PersonID, false, nil, 100); err == nil {
-		if p.Owned, err = s.List(ctx, a, Filter{OwnerID: a.PersonID}, nil, 100); err == nil {
-			if p.NeedsInput, err = s.NeedsInput(ctx, a.PersonID, nil, 50); err == nil {
-				p.PreReads, err = s.Meetings.PreReadsToPublish(ctx, a.PersonID, 50)
+	steps := []func() error{
+		func() (err error) {
+			p.ActionItems, err = s.Meetings.ActionItemsOf(ctx, a.PersonID, false, nil, 100)
+			return
+		},
+		func() (err error) { p.Owned, err = s.List(ctx, a, Filter{OwnerID: a.PersonID}, nil, 100); return },
+		func() (err error) { p.NeedsInput, err = s.NeedsInput(ctx, a.PersonID, nil, 50); return },
+		func() (err error) { p.PreReads, err = s.Meetings.PreReadsToPublish(ctx, a.PersonID, 50); return },
+		func() (err error) {
+			if s.FeedURL != nil {
+				p.FeedURL, err = s.FeedURL(ctx, a.PersonID)
 			}
-		}
+			return
+		},
 	}
-	if err != nil {
-		s.pages().Error(w, r, err)
-		return
+	for _, step := range steps {
+		if err := step(); err != nil {
+			s.pages().Error(w, r, err)
+			return
+		}
 	}
 	s.pages().Render(w, r, http.StatusOK, "dash.me", p)
 }

@@ -1,6 +1,7 @@
 package decisions
 
 import (
+	"context"
 	"log/slog"
 	"strings"
 
@@ -31,6 +32,8 @@ type Service struct {
 	Meetings *meetings.Service
 	Log      *slog.Logger
 	Wake     func()
+	// FeedURL, if set, gives a person's calendar feed, shown on My work.
+	FeedURL func(ctx context.Context, personID int64) (string, error)
 	// Closed, if set, runs after a decision's outcome is final, outside the
 	// transaction: a notes doc kept elsewhere (Google Docs) is written there.
 	Closed func(d Decision)

@@ -100,6 +100,7 @@ func newApp(ctx context.Context, cfg config, c clock.Clock, log *slog.Logger) (*
 	a.meetings.DecisionsOf = a.decisions.OfMeeting
 	a.calendar = calendar.NewLocal(database, c, a.meetings, log)
 	a.calendar.BaseURL = cfg.BaseURL
+	a.decisions.FeedURL = func(ctx context.Context, id int64) (string, error) { return a.calendar.FeedURL(ctx, id, false) }
 	a.deliverer = &mail.Deliverer{DB: database, Outbox: outbox, Transport: transport, MaxAttempts: a.worker.MaxAttempts}
 	a.metrics = metrics.New(database)
 	a.worker.OnResult = func(j jobs.Job, err error) { a.metrics.Job(j.Kind, err) }
