@@ -42,9 +42,7 @@ func (c *config) registerOIDC(fs *flag.FlagSet) {
 // secret is str for a value that must never be printed: -h shows no
 // default for it, even one read from the environment.
 func secret(fs *flag.FlagSet, p *string, name, usage string) {
-	if v, ok := os.LookupEnv(envName(name)); ok {
-		*p = v
-	}
+	*p = os.Getenv(envName(name))
 	fs.Var(secretValue{p}, name, usage+" ($"+envName(name)+")")
 }
 
