@@ -50,6 +50,8 @@ type Service struct {
 	Wake func()
 	// OnNotesShared, if set, runs when notes are shared (see NotesHook).
 	OnNotesShared NotesHook
+	// GoogleSignIn is set by OIDCRoutes: the sign-in page offers Google.
+	GoogleSignIn bool
 	// DecisionsOf, if set, lists an occurrence's decisions on its page.
 	DecisionsOf MeetingDecisions
 

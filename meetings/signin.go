@@ -42,6 +42,7 @@ func (s *Service) SignInRoutes(pub *http.ServeMux) {
 type signInPage struct {
 	Next, Token, Message string
 	Sent                 bool
+	OIDC                 bool // offer sign-in with Google
 }
 
 // safeNext keeps redirects after sign-in on this site.
@@ -53,7 +54,7 @@ func safeNext(next string) string {
 }
 
 func (s *Service) handleSignInPage(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "signin", signInPage{Next: safeNext(r.URL.Query().Get("next"))})
+	s.render(w, r, http.StatusOK, "signin", signInPage{Next: safeNext(r.URL.Query().Get("next")), OIDC: s.GoogleSignIn})
 }
 
 // handleSignInRequest emails a link to a known person. Its answer is the

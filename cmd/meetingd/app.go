@@ -57,6 +57,9 @@ func newApp(ctx context.Context, cfg config, c clock.Clock, log *slog.Logger) (*
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		return nil, fmt.Errorf("--base-url %q is not an http(s) URL", cfg.BaseURL)
 	}
+	if err := cfg.checkOIDC(); err != nil {
+		return nil, err
+	}
 	tpl, err := templates.Load(cfg.TemplatesDir)
 	if err != nil {
 		return nil, err
@@ -108,6 +111,10 @@ func newApp(ctx context.Context, cfg config, c clock.Clock, log *slog.Logger) (*
 	a.meetings.Register(a.worker)
 	a.decisions.Register(a.worker)
 	a.deliverer.Register(a.worker)
+	if err := a.calendar.Register(ctx, a.worker); err != nil {
+		database.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -156,6 +163,11 @@ func (a *app) handler() http.Handler {
 	pub := http.NewServeMux()
 	a.meetings.Routes(http.NewServeMux(), pub)
 	a.meetings.SignInRoutes(pub)
+	// handler cannot fail: if Google cannot be reached at start, sign-in
+	// by email still works and the log says why Google's is off.
+	if err := a.wireOIDC(context.Background(), pub); err != nil {
+		a.log.Error("sign-in with Google is off", "err", err)
+	}
 	a.decisions.Routes(api, pub)
 	a.calendar.FeedRoutes(api, pub)
 	pub.Handle("/api/", auth.API(api))

@@ -44,6 +44,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	integer(fs, &c.MaxExtensions, "max-extensions", 2, "how many times late objections may extend a decision's window")
 	dur(fs, &c.Poll, "poll", 5*time.Second, "how often the scheduler looks for due work")
 	str(fs, &c.LogFormat, "log", "text", "log format: text or json")
+	c.registerOIDC(fs)
 }
 
 func envName(flagName string) string {
