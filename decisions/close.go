@@ -118,21 +118,14 @@ func (s *Service) RecordOutcome(ctx context.Context, a Actor, decisionID int64, 
 		return Decision{}, errs.Errorf(errs.Invalid, "rationale is %d bytes; at most %d", len(rationale), MaxText)
 	}
 	var out Decision
-	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		now := s.Clock.Now()
-		d, err := getDecision(ctx, tx, decisionID)
-		if err != nil {
-			return err
-		}
-		if err := canSee(ctx, tx, a, d); err != nil {
-			return err
-		}
+	err := s.withDecision(ctx, a, decisionID, func(tx *sqlx.Tx, d Decision, now time.Time) error {
 		if a.PersonID != d.OwnerID {
 			return errs.Errorf(errs.Forbidden, "only the owner records the outcome")
 		}
 		if d.State != Contested {
 			return errs.Errorf(errs.Conflict, "decision %d is %s; an outcome is recorded only for a contested decision", d.ID, d.State)
 		}
+		var err error
 		out, err = s.finish(ctx, tx, now, d, outcome, rationale, a.PersonID, "outcome recorded")
 		return err
 	})

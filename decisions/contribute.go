@@ -188,9 +188,8 @@ func (s *Service) ownContribution(ctx context.Context, tx *sqlx.Tx, a Actor, d D
 	return c, nil
 }
 
-// change runs fn on an open decision the actor may see, in one
-// transaction, refusing once the window has closed.
-func (s *Service) change(ctx context.Context, a Actor, decisionID int64, fn func(*sqlx.Tx, Decision, time.Time) error) error {
+// withDecision runs fn in one transaction on a decision the actor may see.
+func (s *Service) withDecision(ctx context.Context, a Actor, decisionID int64, fn func(*sqlx.Tx, Decision, time.Time) error) error {
 	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		now := s.Clock.Now()
 		d, err := getDecision(ctx, tx, decisionID)
@@ -200,15 +199,23 @@ func (s *Service) change(ctx context.Context, a Actor, decisionID int64, fn func
 		if err := canSee(ctx, tx, a, d); err != nil {
 			return err
 		}
-		if !d.IsOpen(now) {
-			return closedError(d, now)
-		}
 		return fn(tx, d, now)
 	})
 	if err == nil {
 		s.wake()
 	}
 	return err
+}
+
+// change is withDecision for changes that need the window open: it refuses
+// once the close time has passed, whether or not the close job has run.
+func (s *Service) change(ctx context.Context, a Actor, decisionID int64, fn func(*sqlx.Tx, Decision, time.Time) error) error {
+	return s.withDecision(ctx, a, decisionID, func(tx *sqlx.Tx, d Decision, now time.Time) error {
+		if !d.IsOpen(now) {
+			return closedError(d, now)
+		}
+		return fn(tx, d, now)
+	})
 }
 
 func closedError(d Decision, now time.Time) error {
