@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"meetingd/calendar"
+	"meetingd/decisions"
 	"meetingd/internal/clock"
 	"meetingd/internal/mail"
 	"meetingd/meetings"
@@ -114,6 +115,18 @@ func demoSetup(ctx context.Context, a *app, start time.Time, out *demoOut) (map[
 			Organizer: "chen@example.com", Attendees: []calendar.AttendeeInput{{Email: "ana@example.com"}, {Email: "chen@example.com"}}}},
 	}
 	occs := map[string]int64{}
+	ana, err := meetings.PersonByEmail(ctx, a.db, "ana@example.com")
+	if err != nil {
+		return nil, err
+	}
+	d, err := a.decisions.Create(ctx, decisions.Actor{PersonID: ana.ID}, decisions.Input{Title: "Adopt the new on-call rota",
+		Proposal: "Weekly rotation, handed over Mondays at 10:00 Berlin time.", Window: "72h",
+		Invitees: []string{"ben@example.com", "chen@example.com", "dee@example.com", "eli@example.com"}})
+	if err != nil {
+		return nil, fmt.Errorf("demo decision: %w", err)
+	}
+	occs["decision"] = d.ID
+	out.say("Ana proposes %q, open for 72 hours", d.Title)
 	for _, e := range events {
 		uid, _, err := a.calendar.Create(ctx, e.in)
 		if err != nil {
@@ -135,7 +148,12 @@ func demoSetup(ctx context.Context, a *app, start time.Time, out *demoOut) (map[
 // pre-read a day and a half ahead; the design review never gets one.
 func demoScript(ctx context.Context, a *app, c clock.Clock, occs map[string]int64, end time.Time, out *demoOut) {
 	sync, _ := a.meetings.View(ctx, cliActor, occs["sync"])
-	published, recorded := false, false
+	published, recorded, objected, decided := false, false, false, false
+	dec, _ := a.decisions.Get(ctx, decisions.Actor{Operator: true}, occs["decision"])
+	person := func(email string) decisions.Actor {
+		p, _ := meetings.PersonByEmail(ctx, a.db, email)
+		return decisions.Actor{PersonID: p.ID}
+	}
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for c.Now().Before(end) {
@@ -151,6 +169,22 @@ func demoScript(ctx context.Context, a *app, c clock.Clock, occs map[string]int6
 				out.say("Ana publishes the pre-read of %q", sync.Title)
 			}
 			published = true
+		}
+		if !objected && now.After(dec.ClosesAt.Add(-6*time.Hour)) {
+			if _, err := a.decisions.Contribute(ctx, person("ben@example.com"), dec.ID, decisions.Object,
+				"Mondays at 10:00 Berlin is 01:00 in San Francisco."); err == nil {
+				out.say("Ben objects to %q in its last day: the window moves 24 hours", dec.Title)
+			}
+			objected = true
+		}
+		if !decided {
+			if v, err := a.decisions.Get(ctx, decisions.Actor{Operator: true}, dec.ID); err == nil && v.State == decisions.Contested {
+				if _, err := a.decisions.RecordOutcome(ctx, person("ana@example.com"), dec.ID, decisions.Accepted,
+					"Handover moves to 17:00 Berlin, morning in San Francisco."); err == nil {
+					out.say("the window closed contested; Ana records the outcome: accepted, with a changed handover time")
+				}
+				decided = true
+			}
 		}
 		if !recorded && now.After(sync.EndsAt) {
 			for _, p := range []struct{ email, what string }{{"ana@example.com", meetings.Present},
