@@ -24,8 +24,7 @@ func (s *Service) runClose(ctx context.Context, j jobs.Job) error {
 	if err != nil {
 		return err
 	}
-	var closed *Decision
-	err = db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+	return db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		now := s.Clock.Now()
 		d, err := getDecision(ctx, tx, id)
 		if err != nil || d.State != Open || now.Before(d.ClosesAt) {
@@ -37,16 +36,11 @@ func (s *Service) runClose(ctx context.Context, j jobs.Job) error {
 			return fmt.Errorf("objections to decision %d: %w", id, err)
 		}
 		if open == 0 {
-			d, err = s.finish(ctx, tx, now, d, Accepted, "", 0, "closed: accepted by lazy consensus")
-			closed = &d
+			_, err = s.finish(ctx, tx, now, d, Accepted, "", 0, "closed: accepted by lazy consensus")
 			return err
 		}
 		return s.contest(ctx, tx, now, d, open)
 	})
-	if err == nil && closed != nil && s.Closed != nil {
-		s.Closed(*closed)
-	}
-	return err
 }
 
 // contest closes the window with open objections: the owner is asked for
@@ -102,6 +96,11 @@ func (s *Service) finish(ctx context.Context, tx *sqlx.Tx, now time.Time, d Deci
 		if err := s.Meetings.AppendSection(ctx, tx, *d.OccurrenceID, "decisions", line, now); err != nil {
 			return Decision{}, err
 		}
+		if s.OnFinish != nil {
+			if err := s.OnFinish(ctx, tx, *d.OccurrenceID, line); err != nil {
+				return Decision{}, err
+			}
+		}
 	}
 	return d, s.mailInvitees(ctx, tx, now, d, MailClosed, d.subject()+"/closed", 0)
 }
@@ -129,9 +128,6 @@ func (s *Service) RecordOutcome(ctx context.Context, a Actor, decisionID int64, 
 		out, err = s.finish(ctx, tx, now, d, outcome, rationale, a.PersonID, "outcome recorded")
 		return err
 	})
-	if err == nil && s.Closed != nil {
-		s.Closed(out)
-	}
 	return out, err
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"meetingd/internal/clock"
+	"meetingd/internal/db"
 	"meetingd/internal/jobs"
 	"meetingd/internal/links"
 	"meetingd/internal/mail"
@@ -34,9 +35,10 @@ type Service struct {
 	Wake     func()
 	// FeedURL, if set, gives a person's calendar feed, shown on My work.
 	FeedURL func(ctx context.Context, personID int64) (string, error)
-	// Closed, if set, runs after a decision's outcome is final, outside the
-	// transaction: a notes doc kept elsewhere (Google Docs) is written there.
-	Closed func(d Decision)
+	// OnFinish, if set, runs in the transaction that gives a decision of an
+	// occurrence its final state, with the line written into the notes: a
+	// notes doc kept elsewhere (Google Docs) queues the same line there.
+	OnFinish func(ctx context.Context, q db.Queryer, occurrenceID int64, line string) error
 }
 
 // Register installs the decision jobs on w.

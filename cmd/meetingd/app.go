@@ -36,6 +36,7 @@ type app struct {
 	worker    *jobs.Worker
 	deliverer *mail.Deliverer
 	metrics   *metrics.Metrics
+	google    *calendar.Google // nil unless --google-calendars is set
 }
 
 // newApp opens the database (migrating it) and wires every part.
@@ -115,6 +116,17 @@ func newApp(ctx context.Context, cfg config, c clock.Clock, log *slog.Logger) (*
 		database.Close()
 		return nil, err
 	}
+	if a.google, err = a.newGoogle(ctx); err != nil {
+		database.Close()
+		return nil, err
+	}
+	if a.google != nil {
+		// A closed decision is written into the Google Doc in the same
+		// transaction that closes it: queued, then done by a job.
+		a.decisions.OnFinish = func(ctx context.Context, q db.Queryer, occID int64, line string) error {
+			return a.google.QueueDecision(ctx, q, occID, line)
+		}
+	}
 	return a, nil
 }
 
@@ -170,6 +182,9 @@ func (a *app) handler() http.Handler {
 	}
 	a.decisions.Routes(api, pub)
 	a.calendar.FeedRoutes(api, pub)
+	if a.google != nil {
+		a.google.Routes(api, pub)
+	}
 	pub.Handle("/api/", auth.API(api))
 	pub.HandleFunc("GET /healthz", a.handleHealth)
 	pub.Handle("GET /metrics", a.metrics.Handler())

@@ -25,6 +25,8 @@ type config struct {
 	LogFormat         string
 	Window            time.Duration
 	MaxExtensions     int
+	OIDC              oidcConfig     // --oidc-*: sign-in with Google (oidc.go)
+	Google            googleSettings // --google-*: Google Workspace (google.go)
 }
 
 // register adds the shared flags to fs, each defaulting to its environment
@@ -45,6 +47,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	dur(fs, &c.Poll, "poll", 5*time.Second, "how often the scheduler looks for due work")
 	str(fs, &c.LogFormat, "log", "text", "log format: text or json")
 	c.registerOIDC(fs)
+	c.registerGoogle(fs)
 }
 
 func envName(flagName string) string {

@@ -22,21 +22,18 @@ type oidcConfig struct {
 	HostedDomain string
 }
 
-// oidcSettings holds the --oidc-* flags. They live here rather than in
-// config so this feature stays in its own file; registerOIDC fills them.
-var oidcSettings oidcConfig
-
 // oidcTimeout bounds every request to the identity provider.
 const oidcTimeout = 15 * time.Second
 
 // registerOIDC adds the --oidc-* flags to fs, each defaulting to its
 // MEETINGD_* variable. It is a config method so register reads as one list.
 func (c *config) registerOIDC(fs *flag.FlagSet) {
-	str(fs, &oidcSettings.Issuer, "oidc-issuer", "https://accounts.google.com", "OpenID Connect issuer for sign-in with Google")
-	str(fs, &oidcSettings.ClientID, "oidc-client-id", "", "OAuth client ID of this service at the issuer; unset turns sign-in with Google off")
-	secret(fs, &oidcSettings.ClientSecret, "oidc-client-secret",
+	o := &c.OIDC
+	str(fs, &o.Issuer, "oidc-issuer", "https://accounts.google.com", "OpenID Connect issuer for sign-in with Google")
+	str(fs, &o.ClientID, "oidc-client-id", "", "OAuth client ID of this service at the issuer; unset turns sign-in with Google off")
+	secret(fs, &o.ClientSecret, "oidc-client-secret",
 		"OAuth client secret; prefer the environment variable, as command lines are visible to other users")
-	str(fs, &oidcSettings.HostedDomain, "oidc-hosted-domain", "", "admit only Google accounts of this Workspace domain (the hd claim)")
+	str(fs, &o.HostedDomain, "oidc-hosted-domain", "", "admit only Google accounts of this Workspace domain (the hd claim)")
 }
 
 // secret is str for a value that must never be printed: -h shows no
@@ -53,7 +50,7 @@ func (s secretValue) Set(v string) error { *s.p = v; return nil }
 
 // checkOIDC reports settings that cannot work, so serve can refuse to
 // start rather than fail at the first sign-in.
-func (c *config) checkOIDC() error { return oidcSettings.check() }
+func (c *config) checkOIDC() error { return c.OIDC.check() }
 
 func (s oidcConfig) check() error {
 	if s.ClientID == "" {
@@ -82,7 +79,7 @@ func isLoopback(host string) bool {
 // wireOIDC registers sign-in with Google on pub when a client ID is set.
 // It asks the issuer for its endpoints, so it needs the network.
 func (a *app) wireOIDC(ctx context.Context, pub *http.ServeMux) error {
-	return a.wireOIDCWith(ctx, pub, oidcSettings, &http.Client{Timeout: oidcTimeout})
+	return a.wireOIDCWith(ctx, pub, a.cfg.OIDC, &http.Client{Timeout: oidcTimeout})
 }
 
 func (a *app) wireOIDCWith(ctx context.Context, pub *http.ServeMux, s oidcConfig, hc *http.Client) error {

@@ -480,8 +480,6 @@ func TestSignInWithGoogleHostedDomain(t *testing.T) {
 }
 
 func TestOIDCFlags(t *testing.T) {
-	saved := oidcSettings
-	t.Cleanup(func() { oidcSettings = saved })
 	t.Setenv("MEETINGD_OIDC_CLIENT_SECRET", "hunter2-from-env")
 	t.Setenv("MEETINGD_OIDC_HOSTED_DOMAIN", "example.com")
 	var cfg config
@@ -491,8 +489,8 @@ func TestOIDCFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := oidcConfig{Issuer: "https://accounts.google.com", ClientID: "abc.apps.example", ClientSecret: "hunter2-from-env", HostedDomain: "example.com"}
-	if oidcSettings != want {
-		t.Errorf("settings: %+v", oidcSettings)
+	if cfg.OIDC != want {
+		t.Errorf("settings: %+v", cfg.OIDC)
 	}
 	if err := cfg.checkOIDC(); err != nil {
 		t.Errorf("check: %v", err)

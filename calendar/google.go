@@ -1,0 +1,292 @@
+package calendar
+
+import (
+	"context"
+	"crypto/cipher"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/jwt"
+
+	"meetingd/internal/clock"
+	"meetingd/internal/db"
+	"meetingd/internal/jobs"
+	"meetingd/internal/mail"
+	"meetingd/meetings"
+)
+
+// GoogleKind is the calendars.kind of Google calendars and notes_docs.kind
+// of Google Docs.
+const GoogleKind = "google"
+
+// Job kinds of the Google source. Subjects: "gcal:<calendar id>",
+// "gchannel:<channel id>", "gseries:<series id>", "goccurrence:<occurrence
+// id>", "gdecision:<row id>".
+const (
+	JobGoogleSync     = "google.sync"     // sync a calendar now (push, start, resume)
+	JobGooglePoll     = "google.poll"     // the periodic sync; variants a and b alternate
+	JobGoogleRenew    = "google.renew"    // renew a push channel before it expires
+	JobGoogleDoc      = "google.doc"      // create, fill, share and attach a series' doc
+	JobGoogleSection  = "google.section"  // an occurrence's section falls due
+	JobGooglePreRead  = "google.preread"  // read an occurrence's Pre-read back
+	JobGoogleDecision = "google.decision" // write a closed decision into a doc
+)
+
+// GoogleCalendar is a calendar to watch.
+type GoogleCalendar struct {
+	ID string // the Google calendar id, often the owner's address
+	// Subject is the user a service account impersonates to read it; ""
+	// means ID. Unused with OAuth user consent.
+	Subject string
+}
+
+func (c GoogleCalendar) subject() string {
+	if c.Subject != "" {
+		return c.Subject
+	}
+	return c.ID
+}
+
+// GoogleConfig is how the Google source is set up.
+type GoogleConfig struct {
+	Calendars []GoogleCalendar
+	// ServiceAccount is a service account's JSON key with domain-wide
+	// delegation; OAuthClient an OAuth client's JSON ("web"), whose users
+	// consent through ConnectURL. Exactly one is set.
+	ServiceAccount []byte
+	OAuthClient    []byte
+	// TokenKey seals OAuth tokens at rest (AES-GCM; 16, 24 or 32 bytes).
+	TokenKey []byte
+	// Endpoint replaces Google's base URLs (tests, proxies): Calendar is
+	// served under Endpoint+"calendar/v3/", Drive under "drive/v3/", Docs
+	// under "v1/", OAuth at "token" and "o/oauth2/auth". "" is Google.
+	Endpoint string
+	// TemplateDoc is the Drive id of the notes template, whose
+	// {{title}}, {{organizer}}, {{attendees}} and {{recurrence}} are filled
+	// in; "" creates blank docs.
+	TemplateDoc string
+	ShareRole   string // what attendees may do in the doc: writer or commenter
+	BaseURL     string // this service's public URL: OAuth redirect, links in docs
+	// WebhookURL receives push notifications; "" means no public URL, so
+	// calendars are polled every Poll instead.
+	WebhookURL string
+	Poll       time.Duration // without push
+	SafetyPoll time.Duration // with push: a safety net for lost notifications
+	// Past and Horizon bound recurring series' expansion around now.
+	Past, Horizon time.Duration
+	// SectionAhead is how long before an occurrence its dated section is
+	// added to the doc (so the doc's top is the next meeting, not one
+	// months away).
+	SectionAhead time.Duration
+	ChannelTTL   time.Duration // asked of Google for each push channel
+	RenewBefore  time.Duration // channels are renewed this long before they expire
+	// PreReadCheckAhead is how long before each reminder and the deadline
+	// the Pre-read section is read back.
+	PreReadCheckAhead time.Duration
+	Retry             Retry
+	// HTTPClient makes API and token requests; nil is http.DefaultClient.
+	HTTPClient *http.Client
+}
+
+// DefaultGoogleConfig has the defaults; Calendars and credentials are the
+// operator's.
+func DefaultGoogleConfig() GoogleConfig {
+	return GoogleConfig{ShareRole: "writer", Poll: 5 * time.Minute, SafetyPoll: 6 * time.Hour,
+		Past: 30 * 24 * time.Hour, Horizon: 180 * 24 * time.Hour, SectionAhead: 14 * 24 * time.Hour,
+		ChannelTTL: 7 * 24 * time.Hour, RenewBefore: 6 * time.Hour, PreReadCheckAhead: 5 * time.Minute,
+		Retry: DefaultRetry()}
+}
+
+// Google is the Google Workspace calendar source: it syncs calendars into
+// meetings, keeps one Google Doc per series, and writes back to Google
+// (attachments, optional attendance, sections, decisions) from jobs, never
+// inside a database transaction.
+type Google struct {
+	DB       *sqlx.DB
+	Clock    clock.Clock
+	Meetings *meetings.Service
+	Outbox   *mail.Outbox
+	Log      *slog.Logger
+	Wake     func() // tells the scheduler work is due now; may be nil
+
+	cfg   GoogleConfig
+	oauth *oauth2.Config
+	jwt   *jwt.Config
+	aead  cipher.AEAD
+
+	mu      sync.Mutex
+	clients map[int64]*googleClient
+	locks   map[int64]*sync.Mutex
+}
+
+// NewGoogle checks cfg and returns the source. Register its jobs on a
+// worker, its routes on the muxes, and call Start.
+func NewGoogle(database *sqlx.DB, c clock.Clock, m *meetings.Service, outbox *mail.Outbox, log *slog.Logger, cfg GoogleConfig) (*Google, error) {
+	g := &Google{DB: database, Clock: c, Meetings: m, Outbox: outbox, Log: log, cfg: cfg,
+		clients: map[int64]*googleClient{}, locks: map[int64]*sync.Mutex{}}
+	if err := g.checkConfig(); err != nil {
+		return nil, err
+	}
+	if err := g.loadCredentials(); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+func (g *Google) checkConfig() error {
+	cfg := &g.cfg
+	if len(cfg.Calendars) == 0 {
+		return fmt.Errorf("google: no calendars to watch")
+	}
+	seen := map[string]bool{}
+	for _, c := range cfg.Calendars {
+		if c.ID == "" || seen[c.ID] {
+			return fmt.Errorf("google: calendar id %q is empty or repeated", c.ID)
+		}
+		seen[c.ID] = true
+	}
+	if cfg.ShareRole != "writer" && cfg.ShareRole != "commenter" {
+		return fmt.Errorf("google: share role %q is not writer or commenter", cfg.ShareRole)
+	}
+	if cfg.Endpoint != "" && !strings.HasSuffix(cfg.Endpoint, "/") {
+		cfg.Endpoint += "/"
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	for name, d := range map[string]time.Duration{"poll": cfg.Poll, "safety poll": cfg.SafetyPoll,
+		"horizon": cfg.Horizon, "channel ttl": cfg.ChannelTTL} {
+		if d <= 0 {
+			return fmt.Errorf("google: %s must be positive", name)
+		}
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = http.DefaultClient
+	}
+	def := DefaultRetry()
+	if cfg.Retry.Tries < 1 {
+		cfg.Retry.Tries = def.Tries
+	}
+	if cfg.Retry.Base <= 0 || cfg.Retry.Max <= 0 {
+		cfg.Retry.Base, cfg.Retry.Max = def.Base, def.Max
+	}
+	if cfg.Retry.Sleep == nil {
+		cfg.Retry.Sleep = def.Sleep
+	}
+	return nil
+}
+
+// Register installs the Google jobs' handlers on w.
+func (g *Google) Register(w *jobs.Worker) {
+	w.Handle(JobGoogleSync, g.runSync)
+	w.Handle(JobGooglePoll, g.runPoll)
+	w.Handle(JobGoogleRenew, g.runRenew)
+	w.Handle(JobGoogleDoc, g.runDoc)
+	w.Handle(JobGoogleSection, g.runSection)
+	w.Handle(JobGooglePreRead, g.runPreRead)
+	w.Handle(JobGoogleDecision, g.runDecision)
+}
+
+// Start records the configured calendars and makes each one's first sync
+// due now, and its polling armed.
+func (g *Google) Start(ctx context.Context) error {
+	return db.InTx(ctx, g.DB, func(tx *sqlx.Tx) error {
+		now := g.Clock.Now()
+		for _, c := range g.cfg.Calendars {
+			id, err := EnsureCalendar(ctx, tx, GoogleKind, c.ID, now)
+			if err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE calendars SET source = ? WHERE id = ?`), c.ID, id)
+			if err != nil {
+				return fmt.Errorf("calendar %s: %w", c.ID, err)
+			}
+			_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO google_calendars (calendar_id) VALUES (?)
+				ON CONFLICT (calendar_id) DO NOTHING`), id)
+			if err != nil {
+				return fmt.Errorf("calendar %s: %w", c.ID, err)
+			}
+			if err := armNow(ctx, tx, now, JobGoogleSync, calSubject(id)); err != nil {
+				return err
+			}
+			if err := g.armPoll(ctx, tx, now, id); err != nil {
+				return err
+			}
+		}
+		g.wake()
+		return nil
+	})
+}
+
+func (g *Google) wake() {
+	if g.Wake != nil {
+		g.Wake()
+	}
+}
+
+// lock serializes the work on one calendar within this process.
+func (g *Google) lock(calID int64) func() {
+	g.mu.Lock()
+	l := g.locks[calID]
+	if l == nil {
+		l = &sync.Mutex{}
+		g.locks[calID] = l
+	}
+	g.mu.Unlock()
+	l.Lock()
+	return l.Unlock
+}
+
+// calendarConfig is the configured entry for a Google calendar id.
+func (g *Google) calendarConfig(googleID string) (GoogleCalendar, bool) {
+	for _, c := range g.cfg.Calendars {
+		if c.ID == googleID {
+			return c, true
+		}
+	}
+	return GoogleCalendar{}, false
+}
+
+// watched reports whether the calendar is still configured: one dropped
+// from the configuration keeps its data but is no longer synced.
+func (g *Google) watched(cal calRow) bool {
+	_, ok := g.calendarConfig(cal.GoogleID)
+	return ok
+}
+
+func calSubject(id int64) string      { return fmt.Sprintf("gcal:%d", id) }
+func seriesSubject(id int64) string   { return fmt.Sprintf("gseries:%d", id) }
+func occSubject(id int64) string      { return fmt.Sprintf("goccurrence:%d", id) }
+func channelSubject(id string) string { return "gchannel:" + id }
+
+// armNow makes the step (kind, subject) due now, even if it is running
+// (its worker then loses the lease and it runs again, so a change seen
+// during a run is not lost). jobs.Schedule leaves a step alone when its
+// due time is unchanged, so a step that already ran at this very instant
+// (a fake clock, a coarse one) is armed a microsecond earlier instead.
+func armNow(ctx context.Context, q db.Queryer, now time.Time, kind, subject string) error {
+	var prev []struct {
+		Due   time.Time `db:"due_at"`
+		RunAt time.Time `db:"run_at"`
+		State string    `db:"state"`
+	}
+	err := q.SelectContext(ctx, &prev, q.Rebind(`SELECT due_at, run_at, state FROM jobs WHERE kind = ? AND subject = ?`), kind, subject)
+	if err != nil {
+		return fmt.Errorf("job %s %s: %w", kind, subject, err)
+	}
+	due := now
+	if len(prev) == 1 {
+		p := prev[0]
+		if p.State == jobs.Pending && !p.RunAt.After(now) {
+			return nil // waiting to run: it will see the change
+		}
+		if p.Due.Equal(now) {
+			due = now.Add(-time.Microsecond)
+		}
+	}
+	return jobs.Schedule(ctx, q, now, kind, subject, due)
+}

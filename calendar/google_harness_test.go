@@ -1,0 +1,380 @@
+package calendar
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	gcalendar "google.golang.org/api/calendar/v3"
+
+	"meetingd/calendar/googlefake"
+	"meetingd/internal/clock"
+	"meetingd/internal/db"
+	"meetingd/internal/httpx"
+	"meetingd/internal/jobs"
+	"meetingd/internal/links"
+	"meetingd/internal/mail"
+	"meetingd/meetings"
+	"meetingd/templates"
+)
+
+// Monday 2 November 2026, 08:00 UTC; Berlin is on CET (UTC+1).
+var g0 = time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
+
+var berlinTZ, _ = time.LoadLocation("Europe/Berlin")
+
+func berlin(month time.Month, day, hour, min int) time.Time {
+	return time.Date(2026, month, day, hour, min, 0, 0, berlinTZ)
+}
+
+// googleHarness is meetingd's Google source against the fake, on a real
+// SQLite file and a fake clock, with every wait recorded instead of slept.
+type googleHarness struct {
+	t      testing.TB
+	ctx    context.Context
+	db     *sqlx.DB
+	clock  *clock.Fake
+	svc    *meetings.Service
+	worker *jobs.Worker
+	fake   *googlefake.Server
+	app    *httptest.Server // meetingd's webhook and OAuth callback
+	g      *Google
+	cfg    GoogleConfig
+	tpl    string // the template doc's id
+
+	mu     sync.Mutex
+	sleeps []time.Duration
+	logs   *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var googleUsers = []string{"ana@example.com", "ben@example.com", "cy@example.com", "dee@example.com", "ops@example.com"}
+
+// newGoogleHarness watches the calendars named (ana's by default), each
+// connected through the OAuth web flow; change sets the config first.
+func newGoogleHarness(t testing.TB, change func(*GoogleConfig), calendars ...string) *googleHarness {
+	t.Helper()
+	if len(calendars) == 0 {
+		calendars = []string{"ana@example.com"}
+	}
+	ctx := context.Background()
+	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "m.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	h := &googleHarness{t: t, ctx: ctx, db: d, clock: clock.NewFake(g0), logs: &syncBuffer{}}
+	log := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("logs:\n%s", h.logs.String())
+		}
+	})
+
+	// meetings, wired as meetings/harness_test.go does.
+	key, _ := links.LoadKey(ctx, d)
+	signer, _ := links.NewSigner(key)
+	tpl := templates.MustLoad()
+	outbox := &mail.Outbox{Templates: tpl, Clock: h.clock, BaseURL: "https://meetingd.test", Log: log}
+	mcfg := meetings.DefaultConfig()
+	mcfg.BaseURL = "https://meetingd.test"
+	h.svc = &meetings.Service{DB: d, Clock: h.clock, Cfg: mcfg, Outbox: outbox, Links: signer, Templates: tpl, Log: log}
+	h.worker = jobs.NewWorker(d, h.clock, log)
+	h.svc.Register(h.worker)
+	(&mail.Deliverer{DB: d, Outbox: outbox, Transport: mail.LocalTransport{}, MaxAttempts: 8}).Register(h.worker)
+	ops, err := meetings.EnsurePerson(ctx, d, "ops@example.com", "Ops", "UTC", g0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Exec(`UPDATE people SET operator = 1 WHERE id = ?`, ops.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	// The fake Google and its people.
+	h.fake = googlefake.New(h.clock)
+	fs := httptest.NewServer(h.fake)
+	t.Cleanup(fs.Close)
+	h.fake.SetURL(fs.URL)
+	for _, u := range googleUsers {
+		h.fake.AddUser(u, "Europe/Berlin")
+	}
+	h.tpl = h.fake.CreateDoc("ops@example.com", "Meeting notes template",
+		"{{title}}\nOrganizer: {{organizer}}\nInvited: {{attendees}}\nRepeats: {{recurrence}}")
+	for _, u := range googleUsers {
+		h.fake.ShareFile(h.tpl, u, "reader")
+	}
+
+	// meetingd's public side: Google calls the webhook, browsers the callback.
+	pub, api := http.NewServeMux(), http.NewServeMux()
+	h.app = httptest.NewServer(pub)
+	t.Cleanup(h.app.Close)
+
+	cfg := DefaultGoogleConfig()
+	for _, c := range calendars {
+		cfg.Calendars = append(cfg.Calendars, GoogleCalendar{ID: c})
+	}
+	cfg.OAuthClient = []byte(fmt.Sprintf(`{"web":{"client_id":"meetingd-test","client_secret":"s3cret",
+		"auth_uri":"%[1]s/o/oauth2/auth","token_uri":"%[1]s/token","redirect_uris":["%[2]s/google/oauth/callback"]}}`, fs.URL, h.app.URL))
+	cfg.TokenKey = bytes.Repeat([]byte{7}, 32)
+	cfg.Endpoint = fs.URL
+	cfg.TemplateDoc = h.tpl
+	cfg.BaseURL = h.app.URL
+	cfg.WebhookURL = h.app.URL + GoogleNotifyPath
+	cfg.Retry.Sleep = func(ctx context.Context, d time.Duration) error {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.sleeps = append(h.sleeps, d)
+		return nil
+	}
+	cfg.Retry.Jitter = func() float64 { return 0.5 }
+	if change != nil {
+		change(&cfg)
+	}
+	h.cfg = cfg
+	h.g, err = NewGoogle(d, h.clock, h.svc, outbox, log, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.g.Register(h.worker)
+	h.g.Routes(api, pub)
+	pub.Handle("/api/", httpx.RequireToken(d, api))
+	if err := h.g.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.OAuthClient) > 0 {
+		for _, c := range calendars {
+			h.connect(c)
+		}
+	}
+	return h
+}
+
+// connect runs the OAuth web flow for a calendar's owner, as a browser would.
+func (h *googleHarness) connect(calendar string) {
+	h.t.Helper()
+	u, err := h.g.ConnectURL(h.ctx, calendar)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	resp, err := http.Get(u) // the fake consents at once and redirects to the callback
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	b.ReadFrom(resp.Body)
+	if resp.StatusCode != 200 || resp.Request.URL.Path != GoogleCallbackPath {
+		h.t.Fatalf("consent for %s ended at %s: %d %s", calendar, resp.Request.URL, resp.StatusCode, b.String())
+	}
+}
+
+// run runs every job due now.
+func (h *googleHarness) run() {
+	h.t.Helper()
+	if _, err := h.worker.RunDue(h.ctx); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// at moves the clock and runs what fell due.
+func (h *googleHarness) at(t time.Time) {
+	h.t.Helper()
+	h.clock.Set(t)
+	h.run()
+}
+
+// push delivers the fake's notifications to the webhook and runs the
+// syncs they armed.
+func (h *googleHarness) push() []googlefake.Delivery {
+	h.t.Helper()
+	ds, err := h.fake.Deliver(h.ctx)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.run()
+	return ds
+}
+
+// settle runs jobs and delivers notifications until both are quiet.
+func (h *googleHarness) settle() {
+	h.t.Helper()
+	for range 10 {
+		n, err := h.worker.RunDue(h.ctx)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if n == 0 && h.fake.Pending() == 0 {
+			return
+		}
+		if _, err := h.fake.Deliver(h.ctx); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+	h.t.Fatal("jobs and notifications did not settle")
+}
+
+// clean fails the test if a job failed or the fake saw a request its
+// discovery documents do not define.
+func (h *googleHarness) clean() {
+	h.t.Helper()
+	var failed []string
+	if err := h.db.Select(&failed, `SELECT kind || ' ' || subject || ': ' || last_error FROM jobs WHERE last_error <> ''`); err != nil {
+		h.t.Fatal(err)
+	}
+	if len(failed) > 0 {
+		h.t.Errorf("failed jobs:\n%s", strings.Join(failed, "\n"))
+	}
+	if v := h.fake.Violations(); len(v) > 0 {
+		h.t.Errorf("requests outside the discovery documents:\n%s", strings.Join(v, "\n"))
+	}
+}
+
+func (h *googleHarness) calendarID(googleID string) int64 {
+	h.t.Helper()
+	var id int64
+	if err := h.db.Get(&id, `SELECT id FROM calendars WHERE kind = 'google' AND name = ?`, googleID); err != nil {
+		h.t.Fatal(err)
+	}
+	return id
+}
+
+// occ is a stored occurrence.
+type occ struct {
+	ID        int64     `db:"id"`
+	SeriesID  int64     `db:"series_id"`
+	RID       string    `db:"recurrence_id"`
+	Title     string    `db:"title"`
+	Start     time.Time `db:"starts_at"`
+	Cancelled bool      `db:"cancelled"`
+	PreRead   string    `db:"pre_read_state"`
+}
+
+// occurrences lists a series' occurrences by start.
+func (h *googleHarness) occurrences(uid string) []occ {
+	h.t.Helper()
+	var out []occ
+	err := h.db.Select(&out, `SELECT o.id, o.series_id, o.recurrence_id, o.title, o.starts_at, o.cancelled, o.pre_read_state
+		FROM occurrences o JOIN series s ON s.id = o.series_id WHERE s.uid = ? ORDER BY o.starts_at`, uid)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return out
+}
+
+// occurrenceAt is the occurrence of uid whose original start is rid.
+func (h *googleHarness) occurrenceAt(uid string, rid time.Time) occ {
+	h.t.Helper()
+	want := ""
+	if !rid.IsZero() {
+		want = rid.UTC().Format(time.RFC3339)
+	}
+	for _, o := range h.occurrences(uid) {
+		if o.RID == want {
+			return o
+		}
+	}
+	h.t.Fatalf("no occurrence of %s at %s", uid, want)
+	return occ{}
+}
+
+// attendeeRoles maps an occurrence's current attendees to their roles.
+func (h *googleHarness) attendeeRoles(occID int64) map[string]string {
+	h.t.Helper()
+	var rows []struct {
+		Email string `db:"email"`
+		Role  string `db:"role"`
+	}
+	err := h.db.Select(&rows, `SELECT p.email, a.role FROM attendees a JOIN people p ON p.id = a.person_id
+		WHERE a.occurrence_id = ? AND a.removed = 0`, occID)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, r := range rows {
+		out[r.Email] = r.Role
+	}
+	return out
+}
+
+// doc is the Google Doc of a series, by event id.
+func (h *googleHarness) doc(uid string) docRow {
+	h.t.Helper()
+	var d docRow
+	err := h.db.Get(&d, `SELECT d.series_id, d.doc_id, d.url, d.filled, d.shared, d.made_optional
+		FROM google_docs d JOIN series s ON s.id = d.series_id WHERE s.uid = ?`, uid)
+	if err != nil {
+		h.t.Fatalf("doc of %s: %v", uid, err)
+	}
+	return d
+}
+
+// mails lists "kind to" of every email in the outbox.
+func (h *googleHarness) mails() []string {
+	h.t.Helper()
+	var out []string
+	if err := h.db.Select(&out, `SELECT kind || ' ' || to_addr FROM outbox ORDER BY id`); err != nil {
+		h.t.Fatal(err)
+	}
+	return out
+}
+
+func (h *googleHarness) recordedSleeps() []time.Duration {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]time.Duration(nil), h.sleeps...)
+}
+
+// --- Events ---
+
+func when(t time.Time) *gcalendar.EventDateTime {
+	return &gcalendar.EventDateTime{DateTime: t.In(berlinTZ).Format(time.RFC3339), TimeZone: "Europe/Berlin"}
+}
+
+func person(email string) *gcalendar.EventAttendee {
+	return &gcalendar.EventAttendee{Email: email, ResponseStatus: "needsAction"}
+}
+
+// meeting is an event organized by ana with ben and cy.
+func meeting(id, title string, start time.Time, d time.Duration) *gcalendar.Event {
+	return &gcalendar.Event{Id: id, Summary: title, Start: when(start), End: when(start.Add(d)),
+		Organizer: &gcalendar.EventOrganizer{Email: "ana@example.com", DisplayName: "Ana"},
+		Attendees: []*gcalendar.EventAttendee{
+			{Email: "ana@example.com", Organizer: true, ResponseStatus: "accepted"},
+			person("ben@example.com"), person("cy@example.com")}}
+}
+
+// requestBody decodes a logged request's JSON body.
+func requestBody(t testing.TB, r googlefake.Request) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.Body, &m); err != nil {
+		t.Fatalf("%s body: %v", r.Method, err)
+	}
+	return m
+}

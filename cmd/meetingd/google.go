@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"meetingd/calendar"
+)
+
+// googleSettings are the Google Workspace flags. They live here rather
+// than in config so the Google source stays one file's business;
+// registerGoogle fills them.
+type googleSettings struct {
+	Calendars   string
+	Credentials string
+	Client      string
+	TokenKey    string
+	Endpoint    string
+	TemplateDoc string
+	ShareRole   string
+	Webhook     string
+	Poll        time.Duration
+	SafetyPoll  time.Duration
+}
+
+// registerGoogle adds the --google-* flags to fs, each defaulting to its
+// MEETINGD_GOOGLE_* variable.
+func (c *config) registerGoogle(fs *flag.FlagSet) {
+	g := &c.Google
+	str(fs, &g.Calendars, "google-calendars", "", "comma-separated Google calendar ids to watch (id=user: the service account acts as user); empty disables Google")
+	str(fs, &g.Credentials, "google-credentials", "", "service-account JSON key file, with domain-wide delegation")
+	str(fs, &g.Client, "google-client", "", "OAuth client JSON file (type web), for calendar owners' consent")
+	str(fs, &g.TokenKey, "google-token-key", "", "AES key sealing OAuth tokens at rest, hex (64 digits for AES-256)")
+	str(fs, &g.Endpoint, "google-endpoint", "", "base URL serving Google's APIs and OAuth, for tests and proxies (default: Google)")
+	str(fs, &g.TemplateDoc, "google-template-doc", "", "Drive id of the notes template doc; empty makes blank docs")
+	str(fs, &g.ShareRole, "google-share-role", "writer", "what attendees may do in a notes doc: writer or commenter")
+	str(fs, &g.Webhook, "google-webhook", "", "URL Google posts push notifications to (default: --base-url"+calendar.GoogleNotifyPath+" if it is public https; none: poll)")
+	dur(fs, &g.Poll, "google-poll", 5*time.Minute, "how often Google calendars are polled without push")
+	dur(fs, &g.SafetyPoll, "google-safety-poll", 6*time.Hour, "how often Google calendars are polled with push, as a safety net")
+}
+
+// newGoogle builds the Google source from the flags, registers its jobs on
+// the worker and starts it. Without --google-calendars it returns nil.
+func (a *app) newGoogle(ctx context.Context) (*calendar.Google, error) {
+	if strings.TrimSpace(a.cfg.Google.Calendars) == "" {
+		return nil, nil
+	}
+	cfg, err := googleConfig(a.cfg.Google, a.cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	g, err := calendar.NewGoogle(a.db, a.clock, a.meetings, a.meetings.Outbox, a.log, cfg)
+	if err != nil {
+		return nil, err
+	}
+	g.Wake = a.worker.Wake
+	g.Register(a.worker)
+	if err := g.Start(ctx); err != nil {
+		return nil, err
+	}
+	a.log.Info("Google Workspace on", "calendars", len(cfg.Calendars), "push", cfg.WebhookURL != "")
+	return g, nil
+}
+
+// googleConfig turns the flags into the source's configuration.
+func googleConfig(s googleSettings, baseURL string) (calendar.GoogleConfig, error) {
+	cfg := calendar.DefaultGoogleConfig()
+	for _, f := range strings.Split(s.Calendars, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			id, subject, _ := strings.Cut(f, "=")
+			cfg.Calendars = append(cfg.Calendars, calendar.GoogleCalendar{ID: id, Subject: subject})
+		}
+	}
+	var err error
+	if s.Credentials != "" {
+		if cfg.ServiceAccount, err = os.ReadFile(s.Credentials); err != nil {
+			return cfg, fmt.Errorf("--google-credentials: %w", err)
+		}
+	}
+	if s.Client != "" {
+		if cfg.OAuthClient, err = os.ReadFile(s.Client); err != nil {
+			return cfg, fmt.Errorf("--google-client: %w", err)
+		}
+		if cfg.TokenKey, err = hex.DecodeString(s.TokenKey); err != nil || len(cfg.TokenKey) != 32 {
+			return cfg, fmt.Errorf("--google-token-key must be 64 hex digits (a 256-bit key), e.g. from `openssl rand -hex 32`")
+		}
+	}
+	cfg.Endpoint, cfg.TemplateDoc, cfg.ShareRole = s.Endpoint, s.TemplateDoc, s.ShareRole
+	cfg.BaseURL, cfg.WebhookURL = baseURL, s.Webhook
+	if cfg.WebhookURL == "" && publicHTTPS(baseURL) {
+		cfg.WebhookURL = strings.TrimRight(baseURL, "/") + calendar.GoogleNotifyPath
+	}
+	cfg.Poll, cfg.SafetyPoll = s.Poll, s.SafetyPoll
+	return cfg, nil
+}
+
+// publicHTTPS reports whether Google could call base: push needs https on
+// a host that is not this machine or the local network.
+func publicHTTPS(base string) bool {
+	u, err := url.Parse(base)
+	if err != nil || u.Scheme != "https" {
+		return false
+	}
+	host := u.Hostname()
+	if host == "localhost" || strings.HasSuffix(host, ".local") || strings.HasSuffix(host, ".internal") {
+		return false
+	}
+	if ip := net.ParseIP(host); ip != nil {
+		return !ip.IsLoopback() && !ip.IsPrivate() && !ip.IsLinkLocalUnicast()
+	}
+	return true
+}
