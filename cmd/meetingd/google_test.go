@@ -22,10 +22,10 @@ import (
 	gcalendar "google.golang.org/api/calendar/v3"
 
 	"meetingd/calendar"
-	"meetingd/decisions"
 	"meetingd/calendar/googlefake"
-	"meetingd/meetings"
+	"meetingd/decisions"
 	"meetingd/internal/clock"
+	"meetingd/meetings"
 )
 
 // serviceAccountKey writes a service account's JSON key whose token_uri is
