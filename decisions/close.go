@@ -58,7 +58,7 @@ func (s *Service) contest(ctx context.Context, tx *sqlx.Tx, now time.Time, d Dec
 	if err := audit(ctx, tx, d.ID, 0, "closed", fmt.Sprintf("contested: %d open objection(s); the owner records the outcome", open), now); err != nil {
 		return err
 	}
-	if err := s.mailOwner(ctx, tx, now, d, MailOutcomeNeeded, d.subject()+"/outcome"); err != nil {
+	if err := s.mailOwner(ctx, tx, d, MailOutcomeNeeded, d.subject()+"/outcome"); err != nil {
 		return err
 	}
 	return jobs.Schedule(ctx, tx, now, JobOutcomeOverdue+"@1", d.subject(), now.Add(s.Cfg.OutcomeNag))
@@ -102,7 +102,7 @@ func (s *Service) finish(ctx context.Context, tx *sqlx.Tx, now time.Time, d Deci
 			}
 		}
 	}
-	return d, s.mailInvitees(ctx, tx, now, d, MailClosed, d.subject()+"/closed", 0)
+	return d, s.mailInvitees(ctx, tx, d, MailClosed, d.subject()+"/closed", 0)
 }
 
 // RecordOutcome is the owner's decision on a contested decision.
@@ -168,12 +168,7 @@ func (s *Service) runClosingSoon(ctx context.Context, j jobs.Job) error {
 		if err != nil {
 			return fmt.Errorf("silent invitees of decision %d: %w", id, err)
 		}
-		for _, r := range silent {
-			if err := s.mail(ctx, tx, now, d, MailClosingSoon, d.subject()+"/closing_soon", r, false); err != nil {
-				return err
-			}
-		}
-		return nil
+		return s.mailAll(ctx, tx, d, MailClosingSoon, d.subject()+"/closing_soon", silent)
 	})
 }
 
@@ -191,7 +186,7 @@ func (s *Service) runOutcomeReminder(ctx context.Context, j jobs.Job) error {
 		if err != nil || d.State != Contested {
 			return err
 		}
-		if err := s.mailOwner(ctx, tx, now, d, MailOutcomeNeeded, fmt.Sprintf("%s/outcome/%d", d.subject(), n)); err != nil {
+		if err := s.mailOwner(ctx, tx, d, MailOutcomeNeeded, fmt.Sprintf("%s/outcome/%d", d.subject(), n)); err != nil {
 			return err
 		}
 		return jobs.Schedule(ctx, tx, now, fmt.Sprintf("%s@%d", JobOutcomeOverdue, n+1), d.subject(), now.Add(s.Cfg.OutcomeNag))

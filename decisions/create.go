@@ -158,7 +158,7 @@ func (s *Service) create(ctx context.Context, q db.Queryer, now time.Time, owner
 	if err := s.scheduleClose(ctx, q, now, d); err != nil {
 		return Decision{}, err
 	}
-	return d, s.mailInvitees(ctx, q, now, d, MailOpened, d.subject()+"/opened", ownerID)
+	return d, s.mailInvitees(ctx, q, d, MailOpened, d.subject()+"/opened", ownerID)
 }
 
 // scheduleClose (re)arms the close and the closing-soon reminder.

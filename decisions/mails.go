@@ -64,42 +64,62 @@ func (s *Service) mailData(ctx context.Context, q db.Queryer, d Decision) (Decis
 }
 
 // mail queues one email about d to r.
-func (s *Service) mail(ctx context.Context, q db.Queryer, now time.Time, d Decision, kind, key string, r mail.Recipient, urgent bool) error {
-	data, err := s.mailData(ctx, q, d)
+func (s *Service) mail(ctx context.Context, q db.Queryer, d Decision, kind, key string, r mail.Recipient, urgent bool) error {
+	base, err := s.mailData(ctx, q, d)
 	if err != nil {
 		return err
 	}
+	return s.mailTo(ctx, q, base, kind, key, r, urgent)
+}
+
+// mailTo queues base, with links signed for r, to r. Callers mailing many
+// people load base once.
+func (s *Service) mailTo(ctx context.Context, q db.Queryer, base DecisionMail, kind, key string, r mail.Recipient, urgent bool) error {
+	d := base.Decision
+	data := base
 	data.URL = s.link(d, r.ID, "")
 	data.SupportURL, data.ObjectURL = s.link(d, r.ID, Support), s.link(d, r.ID, Object)
 	latest := time.Time{}
 	if d.State == Open {
 		latest = d.ClosesAt
 	}
-	_, err = s.Outbox.Enqueue(ctx, q, mail.Message{Kind: kind, SubjectKey: key, To: r, Urgent: urgent, Latest: latest, Data: data})
+	_, err := s.Outbox.Enqueue(ctx, q, mail.Message{Kind: kind, SubjectKey: key, To: r, Urgent: urgent, Latest: latest, Data: data})
 	return err
 }
 
-// mailInvitees queues kind to every invitee but skip (0: nobody skipped).
-func (s *Service) mailInvitees(ctx context.Context, q db.Queryer, now time.Time, d Decision, kind, key string, skip int64) error {
-	people, err := invitees(ctx, q, d.ID)
+// mailAll queues kind to each of people.
+func (s *Service) mailAll(ctx context.Context, q db.Queryer, d Decision, kind, key string, people []mail.Recipient) error {
+	base, err := s.mailData(ctx, q, d)
 	if err != nil {
 		return err
 	}
 	for _, r := range people {
-		if r.ID == skip {
-			continue
-		}
-		if err := s.mail(ctx, q, now, d, kind, key, r, false); err != nil {
+		if err := s.mailTo(ctx, q, base, kind, key, r, false); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Service) mailOwner(ctx context.Context, q db.Queryer, now time.Time, d Decision, kind, key string) error {
+// mailInvitees queues kind to every invitee but skip (0: nobody skipped).
+func (s *Service) mailInvitees(ctx context.Context, q db.Queryer, d Decision, kind, key string, skip int64) error {
+	people, err := invitees(ctx, q, d.ID)
+	if err != nil {
+		return err
+	}
+	kept := people[:0]
+	for _, r := range people {
+		if r.ID != skip {
+			kept = append(kept, r)
+		}
+	}
+	return s.mailAll(ctx, q, d, kind, key, kept)
+}
+
+func (s *Service) mailOwner(ctx context.Context, q db.Queryer, d Decision, kind, key string) error {
 	r, err := recipient(ctx, q, d.OwnerID)
 	if err != nil {
 		return err
 	}
-	return s.mail(ctx, q, now, d, kind, key, r, true)
+	return s.mail(ctx, q, d, kind, key, r, true)
 }
