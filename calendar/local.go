@@ -15,6 +15,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"meetingd/calendar/ics"
 	"meetingd/internal/clock"
 	"meetingd/internal/db"
 	"meetingd/internal/errs"
@@ -222,7 +223,7 @@ func (l *Local) expand(in EventInput, now time.Time) ([]meetings.Event, error) {
 	if len(in.Recurrence) == 0 {
 		return []meetings.Event{master}, nil
 	}
-	evs, err := Expand(master, in.Recurrence, now.Add(-l.Past), now.Add(l.Horizon))
+	evs, err := ics.Expand(master, in.Recurrence, now.Add(-l.Past), now.Add(l.Horizon))
 	if err != nil {
 		return nil, errs.Errorf(errs.Invalid, "%v", err)
 	}
@@ -234,7 +235,7 @@ func (l *Local) expand(in EventInput, now time.Time) ([]meetings.Event, error) {
 func (l *Local) Import(ctx context.Context, r io.Reader, name string) (meetings.SyncResult, error) {
 	now := l.Clock.Now()
 	from, to := now.Add(-l.Past), now.Add(l.Horizon)
-	cal, err := ParseICS(r, ParseOptions{From: from, To: to})
+	cal, err := ics.Parse(r, ics.Options{From: from, To: to})
 	if err != nil {
 		return meetings.SyncResult{}, errs.Errorf(errs.Invalid, "%s: %v", name, err)
 	}

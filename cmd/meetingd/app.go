@@ -12,6 +12,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"meetingd/calendar"
+	"meetingd/calendar/google"
 	"meetingd/decisions"
 	"meetingd/internal/clock"
 	"meetingd/internal/db"
@@ -36,7 +37,7 @@ type app struct {
 	worker    *jobs.Worker
 	deliverer *mail.Deliverer
 	metrics   *metrics.Metrics
-	google    *calendar.Google // nil unless --google-calendars is set
+	google    *google.Source // nil unless --google-calendars is set
 }
 
 // newApp opens the database (migrating it) and wires every part.

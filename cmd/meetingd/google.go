@@ -5,13 +5,12 @@ import (
 	"encoding/hex"
 	"flag"
 	"fmt"
+	"meetingd/calendar/google"
 	"net"
 	"net/url"
 	"os"
 	"strings"
 	"time"
-
-	"meetingd/calendar"
 )
 
 // googleSettings are the Google Workspace flags. They live here rather
@@ -41,14 +40,14 @@ func (c *config) registerGoogle(fs *flag.FlagSet) {
 	str(fs, &g.Endpoint, "google-endpoint", "", "base URL serving Google's APIs and OAuth, for tests and proxies (default: Google)")
 	str(fs, &g.TemplateDoc, "google-template-doc", "", "Drive id of the notes template doc; empty makes blank docs")
 	str(fs, &g.ShareRole, "google-share-role", "writer", "what attendees may do in a notes doc: writer or commenter")
-	str(fs, &g.Webhook, "google-webhook", "", "URL Google posts push notifications to (default: --base-url"+calendar.GoogleNotifyPath+" if it is public https; none: poll)")
+	str(fs, &g.Webhook, "google-webhook", "", "URL Google posts push notifications to (default: --base-url"+google.NotifyPath+" if it is public https; none: poll)")
 	dur(fs, &g.Poll, "google-poll", 5*time.Minute, "how often Google calendars are polled without push")
 	dur(fs, &g.SafetyPoll, "google-safety-poll", 6*time.Hour, "how often Google calendars are polled with push, as a safety net")
 }
 
 // newGoogle builds the Google source from the flags, registers its jobs on
 // the worker and starts it. Without --google-calendars it returns nil.
-func (a *app) newGoogle(ctx context.Context) (*calendar.Google, error) {
+func (a *app) newGoogle(ctx context.Context) (*google.Source, error) {
 	if strings.TrimSpace(a.cfg.Google.Calendars) == "" {
 		return nil, nil
 	}
@@ -56,7 +55,7 @@ func (a *app) newGoogle(ctx context.Context) (*calendar.Google, error) {
 	if err != nil {
 		return nil, err
 	}
-	g, err := calendar.NewGoogle(a.db, a.clock, a.meetings, a.meetings.Outbox, a.log, cfg)
+	g, err := google.New(a.db, a.clock, a.meetings, a.meetings.Outbox, a.log, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -70,12 +69,12 @@ func (a *app) newGoogle(ctx context.Context) (*calendar.Google, error) {
 }
 
 // googleConfig turns the flags into the source's configuration.
-func googleConfig(s googleSettings, baseURL string) (calendar.GoogleConfig, error) {
-	cfg := calendar.DefaultGoogleConfig()
+func googleConfig(s googleSettings, baseURL string) (google.Config, error) {
+	cfg := google.DefaultConfig()
 	for _, f := range strings.Split(s.Calendars, ",") {
 		if f = strings.TrimSpace(f); f != "" {
 			id, subject, _ := strings.Cut(f, "=")
-			cfg.Calendars = append(cfg.Calendars, calendar.GoogleCalendar{ID: id, Subject: subject})
+			cfg.Calendars = append(cfg.Calendars, google.Calendar{ID: id, Subject: subject})
 		}
 	}
 	var err error
@@ -95,7 +94,7 @@ func googleConfig(s googleSettings, baseURL string) (calendar.GoogleConfig, erro
 	cfg.Endpoint, cfg.TemplateDoc, cfg.ShareRole = s.Endpoint, s.TemplateDoc, s.ShareRole
 	cfg.BaseURL, cfg.WebhookURL = baseURL, s.Webhook
 	if cfg.WebhookURL == "" && publicHTTPS(baseURL) {
-		cfg.WebhookURL = strings.TrimRight(baseURL, "/") + calendar.GoogleNotifyPath
+		cfg.WebhookURL = strings.TrimRight(baseURL, "/") + google.NotifyPath
 	}
 	cfg.Poll, cfg.SafetyPoll = s.Poll, s.SafetyPoll
 	return cfg, nil

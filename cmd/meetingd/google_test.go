@@ -21,8 +21,8 @@ import (
 
 	gcalendar "google.golang.org/api/calendar/v3"
 
-	"meetingd/calendar"
-	"meetingd/calendar/googlefake"
+	"meetingd/calendar/google"
+	"meetingd/calendar/google/googlefake"
 	"meetingd/decisions"
 	"meetingd/internal/clock"
 	"meetingd/meetings"
@@ -85,7 +85,7 @@ func TestGoogleThroughTheApp(t *testing.T) {
 	cfg := testConfig(t, tempDB(t), "")
 	cfg.BaseURL = srv.URL
 	cfg.Google = googleFlags(t, "--google-calendars=ana@example.com", "--google-credentials="+serviceAccountKey(t, gsrv.URL+"/token"),
-		"--google-endpoint="+gsrv.URL, "--google-webhook="+srv.URL+calendar.GoogleNotifyPath, "--google-share-role=commenter")
+		"--google-endpoint="+gsrv.URL, "--google-webhook="+srv.URL+google.NotifyPath, "--google-share-role=commenter")
 	ctx := context.Background()
 	a, err := newApp(ctx, cfg, c, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
@@ -142,7 +142,7 @@ func TestGoogleThroughTheApp(t *testing.T) {
 	}
 
 	var status struct {
-		Calendars []calendar.GoogleStatus `json:"calendars"`
+		Calendars []google.Status `json:"calendars"`
 	}
 	ops := ta.token("ops@example.com")
 	if code := ta.call("GET", "/api/v1/google/calendars", ops, "", nil, &status); code != 200 || len(status.Calendars) != 1 ||
@@ -198,7 +198,7 @@ func TestGoogleThroughTheApp(t *testing.T) {
 		t.Errorf("after revoking the delegation: %+v", status.Calendars)
 	}
 	var mails []string
-	a.db.Select(&mails, `SELECT kind || ' ' || to_addr FROM outbox WHERE kind = ?`, calendar.MailGoogleStopped)
+	a.db.Select(&mails, `SELECT kind || ' ' || to_addr FROM outbox WHERE kind = ?`, google.MailStopped)
 	if len(mails) != 1 || !strings.HasSuffix(mails[0], " ops@example.com") {
 		t.Errorf("operator emails %q", mails)
 	}

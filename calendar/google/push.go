@@ -1,4 +1,4 @@
-package calendar
+package google
 
 import (
 	"context"
@@ -37,7 +37,7 @@ type channelRow struct {
 const channelColumns = `id, calendar_id, resource_id, token_hash, expires_at, stopped_at`
 
 // ensureChannel opens a channel on the calendar unless one is live.
-func (g *Google) ensureChannel(ctx context.Context, cal calRow, cl *googleClient) error {
+func (g *Source) ensureChannel(ctx context.Context, cal calRow, cl *googleClient) error {
 	if g.cfg.WebhookURL == "" {
 		return nil
 	}
@@ -57,7 +57,7 @@ func (g *Google) ensureChannel(ctx context.Context, cal calRow, cl *googleClient
 // watch opens a channel and schedules its renewal. The channel is stored
 // before Google is asked for it: Google's first message ("sync") may
 // arrive before events.watch returns.
-func (g *Google) watch(ctx context.Context, cal calRow, cl *googleClient) (channelRow, error) {
+func (g *Source) watch(ctx context.Context, cal calRow, cl *googleClient) (channelRow, error) {
 	id, token := randomHex(16), randomHex(32)
 	now := g.Clock.Now()
 	row := channelRow{ID: id, CalendarID: cal.ID, TokenHash: hashHex(token), ExpiresAt: now.Add(g.cfg.ChannelTTL)}
@@ -91,7 +91,7 @@ func (g *Google) watch(ctx context.Context, cal calRow, cl *googleClient) (chann
 		if renewAt.Before(now) {
 			renewAt = now.Add(row.ExpiresAt.Sub(now) / 2)
 		}
-		return jobs.Schedule(ctx, tx, now, JobGoogleRenew, channelSubject(row.ID), renewAt)
+		return jobs.Schedule(ctx, tx, now, JobRenew, channelSubject(row.ID), renewAt)
 	})
 	if err != nil {
 		// Google would notify a channel nobody renews; stop it.
@@ -102,7 +102,7 @@ func (g *Google) watch(ctx context.Context, cal calRow, cl *googleClient) (chann
 	return row, nil
 }
 
-func (g *Google) runRenew(ctx context.Context, j jobs.Job) error {
+func (g *Source) runRenew(ctx context.Context, j jobs.Job) error {
 	id := j.Subject[len("gchannel:"):]
 	var old channelRow
 	err := g.DB.GetContext(ctx, &old, g.DB.Rebind(`SELECT `+channelColumns+` FROM google_channels WHERE id = ?`), id)
@@ -125,7 +125,7 @@ func (g *Google) runRenew(ctx context.Context, j jobs.Job) error {
 }
 
 // renew replaces a channel: the new one first, so no change goes unheard.
-func (g *Google) renew(ctx context.Context, cal calRow, cl *googleClient, old channelRow) error {
+func (g *Source) renew(ctx context.Context, cal calRow, cl *googleClient, old channelRow) error {
 	if _, err := g.watch(ctx, cal, cl); err != nil {
 		return err
 	}
@@ -133,7 +133,7 @@ func (g *Google) renew(ctx context.Context, cal calRow, cl *googleClient, old ch
 }
 
 // stopChannel stops a channel at Google and marks it stopped here.
-func (g *Google) stopChannel(ctx context.Context, cl *googleClient, ch channelRow) error {
+func (g *Source) stopChannel(ctx context.Context, cl *googleClient, ch channelRow) error {
 	err := g.call(ctx, cl, "channels.stop", func() error {
 		return cl.cal.Channels.Stop(&gcalendar.Channel{Id: ch.ID, ResourceId: ch.ResourceID}).Context(ctx).Do()
 	})
@@ -149,7 +149,7 @@ func (g *Google) stopChannel(ctx context.Context, cl *googleClient, ch channelRo
 
 // handleNotify is the webhook. The notification says only that something
 // changed: the sync fetches what.
-func (g *Google) handleNotify(w http.ResponseWriter, r *http.Request) {
+func (g *Source) handleNotify(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id := r.Header.Get("X-Goog-Channel-ID")
 	var ch channelRow
@@ -179,7 +179,7 @@ func (g *Google) handleNotify(w http.ResponseWriter, r *http.Request) {
 		// so there is nothing to catch up on.
 	case "exists", "not_exists":
 		err := db.InTx(ctx, g.DB, func(tx *sqlx.Tx) error {
-			return armNow(ctx, tx, g.Clock.Now(), JobGoogleSync, calSubject(ch.CalendarID))
+			return armNow(ctx, tx, g.Clock.Now(), JobSync, calSubject(ch.CalendarID))
 		})
 		if err != nil {
 			g.Log.ErrorContext(ctx, "Google notification", "err", err)
@@ -197,7 +197,7 @@ func (g *Google) handleNotify(w http.ResponseWriter, r *http.Request) {
 
 // pollInterval is how often a calendar is polled: often without push,
 // rarely as a safety net with it.
-func (g *Google) pollInterval() time.Duration {
+func (g *Source) pollInterval() time.Duration {
 	if g.cfg.WebhookURL == "" {
 		return g.cfg.Poll
 	}
@@ -206,10 +206,10 @@ func (g *Google) pollInterval() time.Duration {
 
 // Poll jobs alternate between two variants: a handler that re-armed its
 // own row would lose its lease (and the worker would say so).
-func pollKind(variant string) string { return JobGooglePoll + "@" + variant }
+func pollKind(variant string) string { return JobPoll + "@" + variant }
 
 // armPoll starts a calendar's polling unless it is already armed.
-func (g *Google) armPoll(ctx context.Context, q db.Queryer, now time.Time, calID int64) error {
+func (g *Source) armPoll(ctx context.Context, q db.Queryer, now time.Time, calID int64) error {
 	var n int
 	err := q.GetContext(ctx, &n, q.Rebind(`SELECT COUNT(*) FROM jobs WHERE subject = ? AND kind IN (?, ?) AND state = ?`),
 		calSubject(calID), pollKind("a"), pollKind("b"), jobs.Pending)
@@ -222,7 +222,7 @@ func (g *Google) armPoll(ctx context.Context, q db.Queryer, now time.Time, calID
 	return jobs.Schedule(ctx, q, now, pollKind("a"), calSubject(calID), now.Add(g.pollInterval()))
 }
 
-func (g *Google) runPoll(ctx context.Context, j jobs.Job) error {
+func (g *Source) runPoll(ctx context.Context, j jobs.Job) error {
 	calID, err := subjectID(j.Subject, "gcal:")
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package calendar
+package google
 
 import (
 	"context"
@@ -16,8 +16,9 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/google"
+	googleoauth "golang.org/x/oauth2/google"
 
+	"meetingd/calendar"
 	"meetingd/internal/db"
 	"meetingd/internal/errs"
 )
@@ -75,13 +76,13 @@ func revocation(err error) (*revokedError, bool) {
 	return nil, false
 }
 
-func (g *Google) loadCredentials() error {
+func (g *Source) loadCredentials() error {
 	cfg := g.cfg
 	switch {
 	case len(cfg.ServiceAccount) > 0 && len(cfg.OAuthClient) > 0:
 		return fmt.Errorf("google: give a service account or an OAuth client, not both")
 	case len(cfg.ServiceAccount) > 0:
-		j, err := google.JWTConfigFromJSON(cfg.ServiceAccount, googleScopes...)
+		j, err := googleoauth.JWTConfigFromJSON(cfg.ServiceAccount, googleScopes...)
 		if err != nil {
 			return fmt.Errorf("google: service account: %w", err)
 		}
@@ -90,7 +91,7 @@ func (g *Google) loadCredentials() error {
 		}
 		g.jwt = j
 	case len(cfg.OAuthClient) > 0:
-		o, err := google.ConfigFromJSON(cfg.OAuthClient, googleScopes...)
+		o, err := googleoauth.ConfigFromJSON(cfg.OAuthClient, googleScopes...)
 		if err != nil {
 			return fmt.Errorf("google: OAuth client: %w", err)
 		}
@@ -115,7 +116,7 @@ func (g *Google) loadCredentials() error {
 
 // tokenContext carries the HTTP client token requests use. Token sources
 // outlive any one job, so it is not a job's context.
-func (g *Google) tokenContext() context.Context {
+func (g *Source) tokenContext() context.Context {
 	return context.WithValue(context.Background(), oauth2.HTTPClient, g.cfg.HTTPClient)
 }
 
@@ -162,7 +163,7 @@ func (t *tokenSource) invalidate() {
 
 // tokenSource builds the credentials for a calendar: a delegated service
 // account impersonating its subject, or its owner's stored OAuth token.
-func (g *Google) tokenSource(ctx context.Context, cal calRow) (*tokenSource, error) {
+func (g *Source) tokenSource(ctx context.Context, cal calRow) (*tokenSource, error) {
 	logErr := func(err error) {
 		g.Log.Error("storing refreshed Google token", "calendar", cal.GoogleID, "err", err)
 	}
@@ -195,7 +196,7 @@ func tokenAAD(calID int64) []byte {
 	return []byte(fmt.Sprintf("meetingd google token, calendar %d", calID))
 }
 
-func (g *Google) seal(calID int64, tok *oauth2.Token) (string, error) {
+func (g *Source) seal(calID int64, tok *oauth2.Token) (string, error) {
 	plain, err := json.Marshal(tok)
 	if err != nil {
 		return "", err
@@ -207,7 +208,7 @@ func (g *Google) seal(calID int64, tok *oauth2.Token) (string, error) {
 	return base64.StdEncoding.EncodeToString(g.aead.Seal(nonce, nonce, plain, tokenAAD(calID))), nil
 }
 
-func (g *Google) unseal(calID int64, sealed string) (*oauth2.Token, error) {
+func (g *Source) unseal(calID int64, sealed string) (*oauth2.Token, error) {
 	raw, err := base64.StdEncoding.DecodeString(sealed)
 	n := g.aead.NonceSize()
 	if err != nil || len(raw) < n {
@@ -224,7 +225,7 @@ func (g *Google) unseal(calID int64, sealed string) (*oauth2.Token, error) {
 	return &tok, nil
 }
 
-func (g *Google) saveToken(ctx context.Context, q db.Queryer, calID int64, tok *oauth2.Token) error {
+func (g *Source) saveToken(ctx context.Context, q db.Queryer, calID int64, tok *oauth2.Token) error {
 	sealed, err := g.seal(calID, tok)
 	if err != nil {
 		return fmt.Errorf("seal token: %w", err)
@@ -238,7 +239,7 @@ func (g *Google) saveToken(ctx context.Context, q db.Queryer, calID int64, tok *
 	return nil
 }
 
-func (g *Google) loadToken(ctx context.Context, calID int64) (*oauth2.Token, error) {
+func (g *Source) loadToken(ctx context.Context, calID int64) (*oauth2.Token, error) {
 	var sealed string
 	err := g.DB.GetContext(ctx, &sealed, g.DB.Rebind(`SELECT sealed FROM google_tokens WHERE calendar_id = ?`), calID)
 	if db.IsNoRows(err) {
@@ -262,7 +263,7 @@ func hashHex(s string) string {
 
 // ConnectURL starts the consent of a configured calendar's owner: the URL
 // to open, good for an hour and once.
-func (g *Google) ConnectURL(ctx context.Context, googleID string) (string, error) {
+func (g *Source) ConnectURL(ctx context.Context, googleID string) (string, error) {
 	if g.oauth == nil {
 		return "", errs.Errorf(errs.Conflict, "Google is set up with a service account: there is no consent to give")
 	}
@@ -293,7 +294,7 @@ func (g *Google) ConnectURL(ctx context.Context, googleID string) (string, error
 
 // Connect finishes a consent: the code is exchanged for tokens, stored
 // sealed, and the calendar (re)starts syncing.
-func (g *Google) Connect(ctx context.Context, state, code string) (string, error) {
+func (g *Source) Connect(ctx context.Context, state, code string) (string, error) {
 	if g.oauth == nil {
 		return "", errs.Errorf(errs.Conflict, "Google is set up with a service account")
 	}
@@ -319,7 +320,7 @@ func (g *Google) Connect(ctx context.Context, state, code string) (string, error
 	}
 	var calID int64
 	err = db.InTx(ctx, g.DB, func(tx *sqlx.Tx) error {
-		if calID, err = EnsureCalendar(ctx, tx, GoogleKind, googleID, now); err != nil {
+		if calID, err = calendar.EnsureCalendar(ctx, tx, Kind, googleID, now); err != nil {
 			return err
 		}
 		if err := g.saveToken(ctx, tx, calID, tok); err != nil {

@@ -1,4 +1,4 @@
-package calendar
+package google
 
 import (
 	"context"
@@ -34,7 +34,7 @@ const maxResults = 2500
 // maxPages bounds one listing, against a server that never ends it.
 const maxPages = 10_000
 
-func (g *Google) runSync(ctx context.Context, j jobs.Job) error {
+func (g *Source) runSync(ctx context.Context, j jobs.Job) error {
 	id, err := subjectID(j.Subject, "gcal:")
 	if err != nil {
 		return err
@@ -45,7 +45,7 @@ func (g *Google) runSync(ctx context.Context, j jobs.Job) error {
 // SyncCalendar brings one calendar up to date with Google. A calendar
 // whose credentials were refused is stopped (and operators told) rather
 // than failing: the others carry on.
-func (g *Google) SyncCalendar(ctx context.Context, calID int64) error {
+func (g *Source) SyncCalendar(ctx context.Context, calID int64) error {
 	defer g.lock(calID)()
 	cal, err := g.calendarRow(ctx, g.DB, calID)
 	if err != nil || cal.StoppedAt != nil || !g.watched(cal) {
@@ -62,7 +62,7 @@ func (g *Google) SyncCalendar(ctx context.Context, calID int64) error {
 	return g.stopIfRevoked(ctx, cal, g.syncWith(ctx, cal, cl))
 }
 
-func (g *Google) syncWith(ctx context.Context, cal calRow, cl *googleClient) error {
+func (g *Source) syncWith(ctx context.Context, cal calRow, cl *googleClient) error {
 	// Watch first: a change made between the listing and the watch would
 	// otherwise wait for the next poll.
 	if err := g.ensureChannel(ctx, cal, cl); err != nil {
@@ -93,7 +93,7 @@ type listing struct {
 
 // list follows every page (short and empty ones included) to the last,
 // which alone carries the next sync token.
-func (g *Google) list(ctx context.Context, cl *googleClient, googleID, syncToken string) (listing, error) {
+func (g *Source) list(ctx context.Context, cl *googleClient, googleID, syncToken string) (listing, error) {
 	var out listing
 	pageToken := ""
 	for range maxPages {
@@ -139,7 +139,7 @@ type storedMeta struct {
 // apply stores what a listing says. The order makes a crash harmless:
 // meetings first, then the events and the sync token, so a listing
 // interrupted in between is fetched and applied again.
-func (g *Google) apply(ctx context.Context, cal calRow, l listing, full bool) error {
+func (g *Source) apply(ctx context.Context, cal calRow, l listing, full bool) error {
 	now := g.Clock.Now()
 	tz := l.timeZone
 	if tz == "" {
@@ -186,7 +186,7 @@ func (g *Google) apply(ctx context.Context, cal calRow, l listing, full bool) er
 // of a full relisting); one never seen that ended before the window is
 // history, and one another watched calendar organizes is that calendar's. A full listing also reports, as cancelled, stored events it no
 // longer has: deleted while the sync token was expired.
-func (g *Google) changes(ctx context.Context, cal calRow, items []*gcalendar.Event, full bool, now time.Time) (map[string]*gcalendar.Event, error) {
+func (g *Source) changes(ctx context.Context, cal calRow, items []*gcalendar.Event, full bool, now time.Time) (map[string]*gcalendar.Event, error) {
 	calID := cal.ID
 	ids := make([]string, 0, len(items))
 	for _, e := range items {
@@ -230,7 +230,7 @@ func (g *Google) changes(ctx context.Context, cal calRow, items []*gcalendar.Eve
 // tombstone is a stored event marked cancelled. Google reports a deleted
 // event with its identity only; what we knew (that it recurred, which
 // instance an exception replaced) is what says which occurrences to cancel.
-func (g *Google) tombstone(ctx context.Context, calID int64, id, etag string) (*gcalendar.Event, error) {
+func (g *Source) tombstone(ctx context.Context, calID int64, id, etag string) (*gcalendar.Event, error) {
 	e, err := storedEvent(ctx, g.DB, calID, id)
 	if err != nil {
 		return nil, err
@@ -245,7 +245,7 @@ func (g *Google) tombstone(ctx context.Context, calID int64, id, etag string) (*
 // organizedElsewhere reports whether another watched calendar organizes
 // the event: Google puts a meeting in every attendee's calendar, and
 // meetingd takes it from its organizer's, or it would be two meetings.
-func (g *Google) organizedElsewhere(e *gcalendar.Event, googleID string) bool {
+func (g *Source) organizedElsewhere(e *gcalendar.Event, googleID string) bool {
 	if e.Organizer == nil || e.Organizer.Self {
 		return false
 	}
@@ -263,7 +263,7 @@ func (g *Google) organizedElsewhere(e *gcalendar.Event, googleID string) bool {
 
 // relevant reports whether an event never seen before matters: a recurring
 // master, or anything that starts or ends inside the window.
-func (g *Google) relevant(e *gcalendar.Event, now time.Time) bool {
+func (g *Source) relevant(e *gcalendar.Event, now time.Time) bool {
 	if len(e.Recurrence) > 0 {
 		return true
 	}
@@ -310,7 +310,7 @@ func storedMetas(ctx context.Context, q db.Queryer, calID int64, ids []string, a
 
 // batchFor builds each touched series from its stored events overlaid
 // with the changed ones.
-func (g *Google) batchFor(ctx context.Context, calID int64, uids map[string]bool, changed map[string]*gcalendar.Event,
+func (g *Source) batchFor(ctx context.Context, calID int64, uids map[string]bool, changed map[string]*gcalendar.Event,
 	tz string, now time.Time) ([]meetings.SeriesEvents, error) {
 	bySeries := map[string][]*gcalendar.Event{}
 	for _, e := range changed {
@@ -395,7 +395,7 @@ func storeEvent(ctx context.Context, q db.Queryer, calID int64, e *gcalendar.Eve
 // address) must not hold up the rest, so on such a refusal the series go
 // one by one and the invalid ones are logged and skipped. Any other
 // error fails the sync: the sync token is not advanced, and the job retries.
-func (g *Google) syncBatch(ctx context.Context, calID int64, batch []meetings.SeriesEvents) (meetings.SyncResult, error) {
+func (g *Source) syncBatch(ctx context.Context, calID int64, batch []meetings.SeriesEvents) (meetings.SyncResult, error) {
 	if len(batch) == 0 {
 		return meetings.SyncResult{}, nil
 	}
@@ -422,7 +422,7 @@ func (g *Google) syncBatch(ctx context.Context, calID int64, batch []meetings.Se
 	return total, nil
 }
 
-func (g *Google) recordSync(ctx context.Context, tx *sqlx.Tx, calID int64, token, tz string, full bool, now time.Time) error {
+func (g *Source) recordSync(ctx context.Context, tx *sqlx.Tx, calID int64, token, tz string, full bool, now time.Time) error {
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE calendars SET sync_token = ? WHERE id = ?`), token, calID); err != nil {
 		return fmt.Errorf("store sync token: %w", err)
 	}
@@ -440,7 +440,7 @@ func (g *Google) recordSync(ctx context.Context, tx *sqlx.Tx, calID int64, token
 }
 
 // armDocs makes the doc work of the touched series due.
-func (g *Google) armDocs(ctx context.Context, tx *sqlx.Tx, now time.Time, calID int64, uids map[string]bool) error {
+func (g *Source) armDocs(ctx context.Context, tx *sqlx.Tx, now time.Time, calID int64, uids map[string]bool) error {
 	for uid := range uids {
 		ref, err := meetings.SeriesByUID(ctx, tx, calID, uid)
 		if errs.Code(err) == errs.NotFound {
@@ -449,7 +449,7 @@ func (g *Google) armDocs(ctx context.Context, tx *sqlx.Tx, now time.Time, calID 
 		if err != nil {
 			return err
 		}
-		if err := armNow(ctx, tx, now, JobGoogleDoc, seriesSubject(ref.ID)); err != nil {
+		if err := armNow(ctx, tx, now, JobDoc, seriesSubject(ref.ID)); err != nil {
 			return err
 		}
 	}
@@ -459,7 +459,7 @@ func (g *Google) armDocs(ctx context.Context, tx *sqlx.Tx, now time.Time, calID 
 // expandAll syncs every recurring series again from the stored events, so
 // instances that entered the horizon since become occurrences. No Google
 // call is made.
-func (g *Google) expandAll(ctx context.Context, cal calRow) error {
+func (g *Source) expandAll(ctx context.Context, cal calRow) error {
 	now := g.Clock.Now()
 	var uids []string
 	err := g.DB.SelectContext(ctx, &uids, g.DB.Rebind(`SELECT series_uid FROM google_events

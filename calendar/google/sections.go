@@ -1,4 +1,4 @@
-package calendar
+package google
 
 import (
 	"context"
@@ -30,7 +30,7 @@ var sectionHeadings = []struct{ field, title string }{
 }
 
 // occurrenceLink is the URL the section's heading links to.
-func (g *Google) occurrenceLink(occID int64) string {
+func (g *Source) occurrenceLink(occID int64) string {
 	base := g.cfg.BaseURL
 	if base == "" {
 		base = strings.TrimRight(g.Meetings.Cfg.BaseURL, "/")
@@ -43,7 +43,7 @@ func u16len(s string) int64 { return int64(len(utf16.Encode([]rune(s)))) }
 // sectionRequests insert o's section at the top of the doc and style it.
 // The inserted text would inherit the style of what it lands before (a
 // previous section's linked heading), so it is reset first.
-func (g *Google) sectionRequests(o meetings.OccurrenceRef) []*docs.Request {
+func (g *Source) sectionRequests(o meetings.OccurrenceRef) []*docs.Request {
 	loc, err := time.LoadLocation(o.TimeZone)
 	if err != nil {
 		loc = time.UTC
@@ -189,7 +189,7 @@ func headingField(text string) string {
 	return ""
 }
 
-func (g *Google) getDoc(ctx context.Context, cl *googleClient, id string) (*docs.Document, error) {
+func (g *Source) getDoc(ctx context.Context, cl *googleClient, id string) (*docs.Document, error) {
 	var d *docs.Document
 	err := g.call(ctx, cl, "documents.get", func() (err error) {
 		d, err = cl.docs.Documents.Get(id).Context(ctx).Do()
@@ -200,7 +200,7 @@ func (g *Google) getDoc(ctx context.Context, cl *googleClient, id string) (*docs
 
 // --- Pre-reads written in the doc ---
 
-func (g *Google) runPreRead(ctx context.Context, j jobs.Job) error {
+func (g *Source) runPreRead(ctx context.Context, j jobs.Job) error {
 	seriesID, err := g.seriesOf(ctx, j.Subject)
 	if err != nil || seriesID == 0 {
 		return err
@@ -211,7 +211,7 @@ func (g *Google) runPreRead(ctx context.Context, j jobs.Job) error {
 // CheckPreReads reads a series' doc once and hands each waiting
 // occurrence's Pre-read section to meetings, which makes the pre-read
 // ready when it holds more than the placeholder.
-func (g *Google) CheckPreReads(ctx context.Context, seriesID int64) error {
+func (g *Source) CheckPreReads(ctx context.Context, seriesID int64) error {
 	st, ok, err := g.docState(ctx, seriesID)
 	if err != nil || !ok || st.doc == nil {
 		return err
@@ -258,7 +258,7 @@ func (g *Google) CheckPreReads(ctx context.Context, seriesID int64) error {
 // WriteDecision queues a closed decision for the Decisions section of an
 // occurrence's Google Doc; a job writes it. Writing the same text twice
 // is a no-op. Occurrences without a Google Doc are left alone.
-func (g *Google) WriteDecision(ctx context.Context, occID int64, text string) error {
+func (g *Source) WriteDecision(ctx context.Context, occID int64, text string) error {
 	err := db.InTx(ctx, g.DB, func(tx *sqlx.Tx) error { return g.QueueDecision(ctx, tx, occID, text) })
 	if err == nil {
 		g.wake()
@@ -267,7 +267,7 @@ func (g *Google) WriteDecision(ctx context.Context, occID int64, text string) er
 }
 
 // QueueDecision is WriteDecision inside the caller's transaction.
-func (g *Google) QueueDecision(ctx context.Context, q db.Queryer, occID int64, text string) error {
+func (g *Source) QueueDecision(ctx context.Context, q db.Queryer, occID int64, text string) error {
 	text = strings.TrimSpace(text)
 	if text == "" {
 		return nil
@@ -284,10 +284,10 @@ func (g *Google) QueueDecision(ctx context.Context, q db.Queryer, occID int64, t
 	if len(ids) == 0 {
 		return nil
 	}
-	return jobs.Schedule(ctx, q, now, JobGoogleDecision, fmt.Sprintf("gdecision:%d", ids[0]), now)
+	return jobs.Schedule(ctx, q, now, JobDecision, fmt.Sprintf("gdecision:%d", ids[0]), now)
 }
 
-func (g *Google) runDecision(ctx context.Context, j jobs.Job) error {
+func (g *Source) runDecision(ctx context.Context, j jobs.Job) error {
 	id, err := subjectID(j.Subject, "gdecision:")
 	if err != nil {
 		return err
@@ -327,7 +327,7 @@ func (g *Google) runDecision(ctx context.Context, j jobs.Job) error {
 // of the placeholder if that is all it holds, else as a new paragraph
 // after what is there. The revision guard makes a concurrent edit fail
 // the request rather than land text in the wrong place; the job retries.
-func (g *Google) writeDecision(ctx context.Context, cl *googleClient, docID string, occID int64, text string) error {
+func (g *Source) writeDecision(ctx context.Context, cl *googleClient, docID string, occID int64, text string) error {
 	d, err := g.getDoc(ctx, cl, docID)
 	if err != nil {
 		return err

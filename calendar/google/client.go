@@ -1,4 +1,4 @@
-package calendar
+package google
 
 import (
 	"context"
@@ -40,12 +40,12 @@ type calRow struct {
 	ExpandedAt *time.Time `db:"expanded_at"`
 }
 
-func (g *Google) calendarRow(ctx context.Context, q db.Queryer, id int64) (calRow, error) {
+func (g *Source) calendarRow(ctx context.Context, q db.Queryer, id int64) (calRow, error) {
 	var c calRow
 	err := q.GetContext(ctx, &c, q.Rebind(`SELECT c.id, c.source, c.sync_token, c.sync_stopped_at,
 			COALESCE(gc.time_zone, '') AS time_zone, gc.expanded_at
 		FROM calendars c LEFT JOIN google_calendars gc ON gc.calendar_id = c.id
-		WHERE c.id = ? AND c.kind = ?`), id, GoogleKind)
+		WHERE c.id = ? AND c.kind = ?`), id, Kind)
 	if db.IsNoRows(err) {
 		return calRow{}, errs.Errorf(errs.NotFound, "no Google calendar %d", id)
 	}
@@ -56,7 +56,7 @@ func (g *Google) calendarRow(ctx context.Context, q db.Queryer, id int64) (calRo
 }
 
 // client returns the calendar's clients, building them once.
-func (g *Google) client(ctx context.Context, cal calRow) (*googleClient, error) {
+func (g *Source) client(ctx context.Context, cal calRow) (*googleClient, error) {
 	g.mu.Lock()
 	cl := g.clients[cal.ID]
 	g.mu.Unlock()
@@ -96,7 +96,7 @@ func (g *Google) client(ctx context.Context, cal calRow) (*googleClient, error) 
 }
 
 // forget drops a calendar's clients: its credentials changed.
-func (g *Google) forget(calID int64) {
+func (g *Source) forget(calID int64) {
 	g.mu.Lock()
 	delete(g.clients, calID)
 	g.mu.Unlock()
@@ -105,7 +105,7 @@ func (g *Google) forget(calID int64) {
 // call runs one Google request with backoff. A 401 makes the token source
 // refresh once before the request is tried again; credentials Google
 // refuses for good come back as a *revokedError.
-func (g *Google) call(ctx context.Context, cl *googleClient, what string, fn func() error) error {
+func (g *Source) call(ctx context.Context, cl *googleClient, what string, fn func() error) error {
 	reauthed := false
 	for n := 1; ; n++ {
 		err := fn()

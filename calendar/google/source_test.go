@@ -1,4 +1,4 @@
-package calendar
+package google
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	gcalendar "google.golang.org/api/calendar/v3"
 	"google.golang.org/api/googleapi"
 
-	"meetingd/calendar/googlefake"
+	"meetingd/calendar/google/googlefake"
 	"meetingd/meetings"
 )
 
@@ -58,7 +58,7 @@ func seedAna(h *googleHarness) {
 }
 
 // synced is a harness after ana's first sync, settled.
-func synced(t *testing.T, change func(*GoogleConfig)) *googleHarness {
+func synced(t *testing.T, change func(*Config)) *googleHarness {
 	t.Helper()
 	h := newGoogleHarness(t, change)
 	seedAna(h)
@@ -487,7 +487,7 @@ func TestGoogleRevokedTokenStopsOnlyThatCalendar(t *testing.T) {
 	h.settle()
 	h.clean()
 
-	st, err := h.g.Status(h.ctx)
+	st, err := h.g.Calendars(h.ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -514,22 +514,22 @@ func TestGoogleRevokedTokenStopsOnlyThatCalendar(t *testing.T) {
 	h.at(h.clock.Now().Add(h.cfg.Poll + h.cfg.SafetyPoll))
 	var stopped []string
 	for _, m := range h.mails() {
-		if strings.HasPrefix(m, MailGoogleStopped) {
+		if strings.HasPrefix(m, MailStopped) {
 			stopped = append(stopped, m)
 		}
 	}
-	if len(stopped) != 1 || stopped[0] != MailGoogleStopped+" ops@example.com" {
+	if len(stopped) != 1 || stopped[0] != MailStopped+" ops@example.com" {
 		t.Errorf("operator emails %v, want one to ops@example.com", stopped)
 	}
 	var body string
-	h.db.Get(&body, `SELECT text_body FROM outbox WHERE kind = ?`, MailGoogleStopped)
+	h.db.Get(&body, `SELECT text_body FROM outbox WHERE kind = ?`, MailStopped)
 	if !strings.Contains(body, ana) || !strings.Contains(body, "invalid_grant") || strings.Contains(body, "ya29") {
 		t.Errorf("email:\n%s", body)
 	}
 }
 
 func TestGoogleChannelRenewedBeforeExpiry(t *testing.T) {
-	h := synced(t, func(c *GoogleConfig) {
+	h := synced(t, func(c *Config) {
 		c.ChannelTTL = 24 * time.Hour
 		c.SafetyPoll = 24 * time.Hour // out of the way: TestGooglePollsWithoutPublicURL covers polling
 	})
@@ -582,7 +582,7 @@ func TestGoogleChannelRenewedBeforeExpiry(t *testing.T) {
 	}
 	// And the next renewal is scheduled before the new channel expires.
 	var due time.Time
-	h.db.Get(&due, `SELECT due_at FROM jobs WHERE kind = ? AND subject = ?`, JobGoogleRenew, channelSubject(live[0].ID))
+	h.db.Get(&due, `SELECT due_at FROM jobs WHERE kind = ? AND subject = ?`, JobRenew, channelSubject(live[0].ID))
 	if want := live[0].Expiration.Add(-h.cfg.RenewBefore); !due.Equal(want) {
 		t.Errorf("next renewal due %s, want %s", due, want)
 	}
@@ -693,7 +693,7 @@ func TestGoogleOptionalPolicyTurnedOff(t *testing.T) {
 }
 
 func TestGooglePollsWithoutPublicURL(t *testing.T) {
-	h := synced(t, func(c *GoogleConfig) { c.WebhookURL = "" })
+	h := synced(t, func(c *Config) { c.WebhookURL = "" })
 	if n := h.fake.Calls()["calendar.events.watch"]; n != 0 {
 		t.Errorf("%d watches without a webhook", n)
 	}

@@ -1,4 +1,4 @@
-package calendar
+package google
 
 import (
 	"context"
@@ -19,11 +19,11 @@ import (
 // left alone until someone connects it again or resumes it. The other
 // calendars keep syncing.
 
-// MailGoogleStopped is the email kind telling operators a calendar stopped.
-const MailGoogleStopped = "google_sync_stopped"
+// MailStopped is the email kind telling operators a calendar stopped.
+const MailStopped = "google_sync_stopped"
 
-// GoogleStopped is the data of a MailGoogleStopped email.
-type GoogleStopped struct {
+// Stopped is the data of a MailStopped email.
+type Stopped struct {
 	Calendar  string
 	Reason    string
 	StoppedAt time.Time
@@ -31,7 +31,7 @@ type GoogleStopped struct {
 	Fix string
 }
 
-func (g *Google) stopIfRevoked(ctx context.Context, cal calRow, err error) error {
+func (g *Source) stopIfRevoked(ctx context.Context, cal calRow, err error) error {
 	var re *revokedError
 	if !errors.As(err, &re) {
 		return err
@@ -40,7 +40,7 @@ func (g *Google) stopIfRevoked(ctx context.Context, cal calRow, err error) error
 }
 
 // stop marks the calendar stopped and tells the operators, once.
-func (g *Google) stop(ctx context.Context, cal calRow, reason string) error {
+func (g *Source) stop(ctx context.Context, cal calRow, reason string) error {
 	now := g.Clock.Now()
 	stopped := false
 	err := db.InTx(ctx, g.DB, func(tx *sqlx.Tx) error {
@@ -62,7 +62,7 @@ func (g *Google) stop(ctx context.Context, cal calRow, reason string) error {
 	return err
 }
 
-func (g *Google) tellOperators(ctx context.Context, tx *sqlx.Tx, cal calRow, reason string, now time.Time) error {
+func (g *Source) tellOperators(ctx context.Context, tx *sqlx.Tx, cal calRow, reason string, now time.Time) error {
 	var ids []int64
 	if err := tx.SelectContext(ctx, &ids, `SELECT id FROM people WHERE operator = 1 ORDER BY id`); err != nil {
 		return fmt.Errorf("operators: %w", err)
@@ -74,13 +74,13 @@ func (g *Google) tellOperators(ctx context.Context, tx *sqlx.Tx, cal calRow, rea
 	if g.jwt != nil {
 		fix = "Check the service account's domain-wide delegation in the Google Workspace admin console, then resume it: POST /api/v1/google/calendars/{calendar}/resume."
 	}
-	data := GoogleStopped{Calendar: cal.GoogleID, Reason: reason, StoppedAt: now, Fix: fix}
+	data := Stopped{Calendar: cal.GoogleID, Reason: reason, StoppedAt: now, Fix: fix}
 	for _, id := range ids {
 		p, err := meetings.PersonByID(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		_, err = g.Outbox.Enqueue(ctx, tx, mail.Message{Kind: MailGoogleStopped, To: p.Recipient(), Urgent: true, Data: data,
+		_, err = g.Outbox.Enqueue(ctx, tx, mail.Message{Kind: MailStopped, To: p.Recipient(), Urgent: true, Data: data,
 			SubjectKey: fmt.Sprintf("calendar:%d@%d", cal.ID, now.Unix())})
 		if err != nil {
 			// The calendar is stopped all the same; the dashboard shows why.
@@ -91,9 +91,9 @@ func (g *Google) tellOperators(ctx context.Context, tx *sqlx.Tx, cal calRow, rea
 }
 
 // Resume restarts a stopped calendar once its credentials are fixed.
-func (g *Google) Resume(ctx context.Context, googleID string) error {
+func (g *Source) Resume(ctx context.Context, googleID string) error {
 	var id int64
-	err := g.DB.GetContext(ctx, &id, g.DB.Rebind(`SELECT id FROM calendars WHERE kind = ? AND name = ?`), GoogleKind, googleID)
+	err := g.DB.GetContext(ctx, &id, g.DB.Rebind(`SELECT id FROM calendars WHERE kind = ? AND name = ?`), Kind, googleID)
 	if db.IsNoRows(err) {
 		return errs.Errorf(errs.NotFound, "no Google calendar %q", googleID)
 	}
@@ -109,19 +109,19 @@ func (g *Google) Resume(ctx context.Context, googleID string) error {
 	return nil
 }
 
-func (g *Google) resume(ctx context.Context, tx *sqlx.Tx, now time.Time, calID int64) error {
+func (g *Source) resume(ctx context.Context, tx *sqlx.Tx, now time.Time, calID int64) error {
 	_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE calendars SET sync_stopped_at = NULL, sync_stopped_reason = '' WHERE id = ?`), calID)
 	if err != nil {
 		return fmt.Errorf("resume calendar %d: %w", calID, err)
 	}
-	if err := armNow(ctx, tx, now, JobGoogleSync, calSubject(calID)); err != nil {
+	if err := armNow(ctx, tx, now, JobSync, calSubject(calID)); err != nil {
 		return err
 	}
 	return g.armPoll(ctx, tx, now, calID)
 }
 
-// GoogleStatus is a watched Google calendar's state, for operators.
-type GoogleStatus struct {
+// Status is a watched Google calendar's state, for operators.
+type Status struct {
 	ID             int64      `db:"id" json:"id"`
 	Calendar       string     `db:"name" json:"calendar"`
 	Connected      bool       `db:"connected" json:"connected"` // credentials to act with
@@ -132,13 +132,13 @@ type GoogleStatus struct {
 }
 
 // Status lists the Google calendars with their sync state.
-func (g *Google) Status(ctx context.Context) ([]GoogleStatus, error) {
-	var out []GoogleStatus
+func (g *Source) Calendars(ctx context.Context) ([]Status, error) {
+	var out []Status
 	err := g.DB.SelectContext(ctx, &out, g.DB.Rebind(`SELECT c.id, c.name, c.sync_stopped_at, c.sync_stopped_reason,
 			gc.synced_at, CASE WHEN t.calendar_id IS NULL THEN 0 ELSE 1 END AS connected
 		FROM calendars c LEFT JOIN google_calendars gc ON gc.calendar_id = c.id
 		LEFT JOIN google_tokens t ON t.calendar_id = c.id
-		WHERE c.kind = ? ORDER BY c.name`), GoogleKind)
+		WHERE c.kind = ? ORDER BY c.name`), Kind)
 	if err != nil {
 		return nil, fmt.Errorf("google calendars: %w", err)
 	}

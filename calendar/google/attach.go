@@ -1,4 +1,4 @@
-package calendar
+package google
 
 import (
 	"context"
@@ -27,7 +27,7 @@ const maxAttachments = 25
 const docMime = "application/vnd.google-apps.document"
 
 // share gives every attendee of the series access to the doc, once.
-func (g *Google) share(ctx context.Context, cl *googleClient, st *docState) error {
+func (g *Source) share(ctx context.Context, cl *googleClient, st *docState) error {
 	have := lineSet(st.doc.Shared)
 	var missing []string
 	for _, o := range st.occs {
@@ -80,7 +80,7 @@ func (g *Google) share(ctx context.Context, cl *googleClient, st *docState) erro
 // and applies the optional-attendance policy, in one events.patch when
 // anything is missing. The etag guards against overwriting an edit made
 // since the last sync; on a conflict the event is read again once.
-func (g *Google) patchMaster(ctx context.Context, cl *googleClient, st *docState) error {
+func (g *Source) patchMaster(ctx context.Context, cl *googleClient, st *docState) error {
 	for attempt := 0; ; attempt++ {
 		patch, made := g.masterPatch(st)
 		if patch == nil {
@@ -124,7 +124,7 @@ func (g *Google) patchMaster(ctx context.Context, cl *googleClient, st *docState
 
 // masterPatch is what the master event lacks, or nil; and who meetingd
 // will then have made optional.
-func (g *Google) masterPatch(st *docState) (*gcalendar.Event, string) {
+func (g *Source) masterPatch(st *docState) (*gcalendar.Event, string) {
 	m, doc := st.master, st.doc
 	patch := &gcalendar.Event{}
 	changed := false
@@ -161,7 +161,7 @@ func (g *Google) masterPatch(st *docState) (*gcalendar.Event, string) {
 // attendees: everyone but the organizer optional (rooms untouched). With
 // the policy off, those meetingd made optional are required again. The Go
 // client drops false booleans unless forced, so Optional is always sent.
-func (g *Google) policyAttendees(m *gcalendar.Event, made map[string]bool) ([]*gcalendar.EventAttendee, string, bool) {
+func (g *Source) policyAttendees(m *gcalendar.Event, made map[string]bool) ([]*gcalendar.EventAttendee, string, bool) {
 	policy := g.Meetings.Cfg.OptionalByDefault
 	organizer := ""
 	if m.Organizer != nil {

@@ -1,4 +1,4 @@
-package calendar
+package ics
 
 import (
 	"bytes"
@@ -37,12 +37,12 @@ func benchCalendar(n int) []byte {
 
 func BenchmarkParseICS10000(b *testing.B) {
 	data := benchCalendar(10000)
-	opt := ParseOptions{From: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2024, 4, 1, 0, 0, 0, 0, time.UTC)}
+	opt := Options{From: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2024, 4, 1, 0, 0, 0, 0, time.UTC)}
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		cal, err := ParseICS(bytes.NewReader(data), opt)
+		cal, err := Parse(bytes.NewReader(data), opt)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package calendar
+package google
 
 import (
 	"context"
@@ -58,7 +58,7 @@ type docState struct {
 	pending   bool           // a section was being added when a run stopped
 }
 
-func (g *Google) runDoc(ctx context.Context, j jobs.Job) error {
+func (g *Source) runDoc(ctx context.Context, j jobs.Job) error {
 	id, err := subjectID(j.Subject, "gseries:")
 	if err != nil {
 		return err
@@ -66,7 +66,7 @@ func (g *Google) runDoc(ctx context.Context, j jobs.Job) error {
 	return g.EnsureDoc(ctx, id)
 }
 
-func (g *Google) runSection(ctx context.Context, j jobs.Job) error {
+func (g *Source) runSection(ctx context.Context, j jobs.Job) error {
 	seriesID, err := g.seriesOf(ctx, j.Subject)
 	if err != nil || seriesID == 0 {
 		return err
@@ -75,7 +75,7 @@ func (g *Google) runSection(ctx context.Context, j jobs.Job) error {
 }
 
 // seriesOf is the series of the occurrence a "goccurrence:<id>" job is about.
-func (g *Google) seriesOf(ctx context.Context, subject string) (int64, error) {
+func (g *Source) seriesOf(ctx context.Context, subject string) (int64, error) {
 	occID, err := subjectID(subject, "goccurrence:")
 	if err != nil {
 		return 0, err
@@ -91,7 +91,7 @@ func (g *Google) seriesOf(ctx context.Context, subject string) (int64, error) {
 // EnsureDoc brings a series' Google Doc up to date: made, filled,
 // sectioned, shared, attached. Each step is recorded, so running it again
 // costs nothing when nothing changed.
-func (g *Google) EnsureDoc(ctx context.Context, seriesID int64) error {
+func (g *Source) EnsureDoc(ctx context.Context, seriesID int64) error {
 	st, ok, err := g.docState(ctx, seriesID)
 	if err != nil || !ok {
 		return err
@@ -106,7 +106,7 @@ func (g *Google) EnsureDoc(ctx context.Context, seriesID int64) error {
 	return g.stopIfRevoked(ctx, st.cal, g.docWork(ctx, cl, st))
 }
 
-func (g *Google) docWork(ctx context.Context, cl *googleClient, st *docState) error {
+func (g *Source) docWork(ctx context.Context, cl *googleClient, st *docState) error {
 	now := g.Clock.Now()
 	if !slices.ContainsFunc(st.occs, func(o meetings.OccurrenceRef) bool { return !o.Cancelled && o.EndsAt.After(now) }) {
 		return nil // nothing ahead to take notes for: meetings already held keep what they have
@@ -132,7 +132,7 @@ func (g *Google) docWork(ctx context.Context, cl *googleClient, st *docState) er
 // docState loads a series for the doc work; ok is false when there is
 // none to do (not a Google series, not organized by its calendar, the
 // calendar stopped, the series deleted).
-func (g *Google) docState(ctx context.Context, seriesID int64) (*docState, bool, error) {
+func (g *Source) docState(ctx context.Context, seriesID int64) (*docState, bool, error) {
 	st := &docState{seriesID: seriesID, sectioned: map[int64]bool{}}
 	var row struct {
 		CalendarID int64  `db:"calendar_id"`
@@ -196,7 +196,7 @@ func organizedBy(e *gcalendar.Event, googleID string) bool {
 }
 
 // createDoc copies the template (or makes a blank doc) and records it.
-func (g *Google) createDoc(ctx context.Context, cl *googleClient, st *docState) (*docRow, error) {
+func (g *Source) createDoc(ctx context.Context, cl *googleClient, st *docState) (*docRow, error) {
 	name := st.title + " — notes"
 	var id, url string
 	if g.cfg.TemplateDoc != "" {
@@ -232,7 +232,7 @@ func (g *Google) createDoc(ctx context.Context, cl *googleClient, st *docState) 
 		if err != nil {
 			return fmt.Errorf("store doc of series %d: %w", st.seriesID, err)
 		}
-		return meetings.SetNotesDoc(ctx, tx, st.seriesID, GoogleKind, id, url)
+		return meetings.SetNotesDoc(ctx, tx, st.seriesID, Kind, id, url)
 	})
 	if err != nil {
 		return nil, err
@@ -243,7 +243,7 @@ func (g *Google) createDoc(ctx context.Context, cl *googleClient, st *docState) 
 
 // writeSections fills the template's placeholders (once) and adds the
 // sections that fell due, all in one batchUpdate.
-func (g *Google) writeSections(ctx context.Context, cl *googleClient, st *docState) error {
+func (g *Source) writeSections(ctx context.Context, cl *googleClient, st *docState) error {
 	if st.pending {
 		if err := g.confirmSections(ctx, cl, st); err != nil {
 			return err
@@ -283,7 +283,7 @@ func (g *Google) writeSections(ctx context.Context, cl *googleClient, st *docSta
 }
 
 // markSections records sections as being added, or as added.
-func (g *Google) markSections(ctx context.Context, st *docState, occs []meetings.OccurrenceRef, confirmed bool) error {
+func (g *Source) markSections(ctx context.Context, st *docState, occs []meetings.OccurrenceRef, confirmed bool) error {
 	now := g.Clock.Now()
 	return db.InTx(ctx, g.DB, func(tx *sqlx.Tx) error {
 		for _, o := range occs {
@@ -308,7 +308,7 @@ func (g *Google) markSections(ctx context.Context, st *docState, occs []meetings
 
 // confirmSections settles sections whose batchUpdate may or may not have
 // happened (the run stopped in between): the doc says which are there.
-func (g *Google) confirmSections(ctx context.Context, cl *googleClient, st *docState) error {
+func (g *Source) confirmSections(ctx context.Context, cl *googleClient, st *docState) error {
 	d, err := g.getDoc(ctx, cl, st.doc.DocID)
 	if err != nil {
 		return err
@@ -336,7 +336,7 @@ func (g *Google) confirmSections(ctx context.Context, cl *googleClient, st *docS
 }
 
 // fillRequests replace the template's placeholders.
-func (g *Google) fillRequests(st *docState) []*docs.Request {
+func (g *Source) fillRequests(st *docState) []*docs.Request {
 	m := st.master
 	organizer := ""
 	if m.Organizer != nil {
@@ -368,7 +368,7 @@ func (g *Google) fillRequests(st *docState) []*docs.Request {
 // scheduleOccurrenceJobs arms each future occurrence's section and the
 // read-backs of its Pre-read: shortly before each reminder and before the
 // deadline, so neither goes out when the doc already holds a pre-read.
-func (g *Google) scheduleOccurrenceJobs(ctx context.Context, st *docState) error {
+func (g *Source) scheduleOccurrenceJobs(ctx context.Context, st *docState) error {
 	now := g.Clock.Now()
 	lead := max(g.Meetings.Cfg.Lead, g.Meetings.Cfg.MinLead)
 	return db.InTx(ctx, g.DB, func(tx *sqlx.Tx) error {
@@ -378,7 +378,7 @@ func (g *Google) scheduleOccurrenceJobs(ctx context.Context, st *docState) error
 			}
 			subj := occSubject(o.ID)
 			if !st.sectioned[o.ID] {
-				if err := jobs.Schedule(ctx, tx, now, JobGoogleSection, subj, o.StartsAt.Add(-g.cfg.SectionAhead)); err != nil {
+				if err := jobs.Schedule(ctx, tx, now, JobSection, subj, o.StartsAt.Add(-g.cfg.SectionAhead)); err != nil {
 					return err
 				}
 				continue
@@ -395,7 +395,7 @@ func (g *Google) scheduleOccurrenceJobs(ctx context.Context, st *docState) error
 				if !at.After(now) {
 					continue
 				}
-				if err := jobs.Schedule(ctx, tx, now, JobGooglePreRead+"@"+name, subj, at); err != nil {
+				if err := jobs.Schedule(ctx, tx, now, JobPreRead+"@"+name, subj, at); err != nil {
 					return err
 				}
 			}

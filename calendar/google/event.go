@@ -1,10 +1,11 @@
-package calendar
+package google
 
 import (
 	"time"
 
 	gcalendar "google.golang.org/api/calendar/v3"
 
+	"meetingd/calendar/ics"
 	"meetingd/meetings"
 )
 
@@ -92,7 +93,7 @@ func notAMeeting(ev meetings.Event) bool {
 
 // seriesEvents is what Google says about series uid, given every event of
 // it we know (the master, if known, and its exceptions).
-func (g *Google) seriesEvents(uid string, evs []*gcalendar.Event, calTZ string, now time.Time) meetings.SeriesEvents {
+func (g *Source) seriesEvents(uid string, evs []*gcalendar.Event, calTZ string, now time.Time) meetings.SeriesEvents {
 	var master *gcalendar.Event
 	var exceptions []*gcalendar.Event
 	for _, e := range evs {
@@ -128,7 +129,7 @@ func (g *Google) seriesEvents(uid string, evs []*gcalendar.Event, calTZ string, 
 		}
 		return se
 	}
-	insts, err := Expand(base, master.Recurrence, from, to)
+	insts, err := ics.Expand(base, master.Recurrence, from, to)
 	if err != nil {
 		g.Log.Warn("Google recurring event not expanded", "series", uid, "err", err)
 		return meetings.SeriesEvents{UID: uid}
@@ -161,3 +162,5 @@ func (g *Google) seriesEvents(uid string, evs []*gcalendar.Event, calTZ string, 
 	se.Events = append(se.Events, overrides...)
 	return se
 }
+
+func inWindow(t, from, to time.Time) bool { return !t.Before(from) && t.Before(to) }

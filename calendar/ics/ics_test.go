@@ -1,4 +1,4 @@
-package calendar
+package ics
 
 import (
 	"errors"
@@ -18,21 +18,21 @@ var (
 	june  = time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
 )
 
-func parseFile(t *testing.T, name string, from, to time.Time) *ICSCalendar {
+func parseFile(t *testing.T, name string, from, to time.Time) *Calendar {
 	t.Helper()
 	f, err := os.Open("testdata/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	cal, err := ParseICS(f, ParseOptions{From: from, To: to})
+	cal, err := Parse(f, Options{From: from, To: to})
 	if err != nil {
-		t.Fatalf("ParseICS(%s): %v", name, err)
+		t.Fatalf("Parse(%s): %v", name, err)
 	}
 	return cal
 }
 
-func seriesOf(t *testing.T, cal *ICSCalendar, uid string) ICSSeries {
+func seriesOf(t *testing.T, cal *Calendar, uid string) Series {
 	t.Helper()
 	for _, s := range cal.Series {
 		if s.UID == uid {
@@ -40,10 +40,10 @@ func seriesOf(t *testing.T, cal *ICSCalendar, uid string) ICSSeries {
 		}
 	}
 	t.Fatalf("no series %q", uid)
-	return ICSSeries{}
+	return Series{}
 }
 
-func uids(cal *ICSCalendar) []string {
+func uids(cal *Calendar) []string {
 	var out []string
 	for _, s := range cal.Series {
 		out = append(out, s.UID)
@@ -393,7 +393,7 @@ END:DAYLIGHT`, 2008, 2035},
 				t.Fatalf("%s at %v: offset %d, want %d", tc.iana, at, got, exp)
 			}
 		}
-		// And local to UTC, which is what ParseICS does.
+		// And local to UTC, which is what Parse does.
 		for _, wall := range [][2]int{{2024, 3}, {2024, 7}, {2030, 11}} {
 			l := time.Date(wall[0], time.Month(wall[1]), 15, 10, 0, 0, 0, loc)
 			w := time.Date(wall[0], time.Month(wall[1]), 15, 10, 0, 0, 0, want)
@@ -432,7 +432,7 @@ func TestParseICSOverridesOutsideRule(t *testing.T) {
 	body = append(body, override("20240312T100000", "20240314T100000", "EXDATEd, still overridden")...)
 	body = append(body, override("20240220T100000", "20240301T100000", "moved in")...)
 	body = append(body, override("20240227T100000", "20240227T110000", "outside the window")...)
-	cal, err := ParseICS(strings.NewReader(doc(body...)), ParseOptions{From: march, To: time.Date(2024, 3, 20, 0, 0, 0, 0, time.UTC)})
+	cal, err := Parse(strings.NewReader(doc(body...)), Options{From: march, To: time.Date(2024, 3, 20, 0, 0, 0, 0, time.UTC)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -446,7 +446,7 @@ func TestParseICSOverridesOutsideRule(t *testing.T) {
 }
 
 func TestParseICSCancelledSeries(t *testing.T) {
-	cal, err := ParseICS(strings.NewReader(doc(
+	cal, err := Parse(strings.NewReader(doc(
 		"BEGIN:VEVENT",
 		"UID:gone@example.com",
 		"DTSTART;TZID=Europe/Berlin:20240305T100000",
@@ -461,7 +461,7 @@ func TestParseICSCancelledSeries(t *testing.T) {
 		"STATUS:CONFIRMED",
 		"SUMMARY:Gone (moved)",
 		"END:VEVENT",
-	)), ParseOptions{From: march, To: may})
+	)), Options{From: march, To: may})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -478,7 +478,7 @@ func TestParseICSDuplicateUsesHighestSequence(t *testing.T) {
 	}
 	for _, order := range [][2]string{{"1", "0"}, {"0", "1"}} {
 		text := "BEGIN:VCALENDAR\r\n" + ev(order[0], "v"+order[0]) + ev(order[1], "v"+order[1]) + "END:VCALENDAR\r\n"
-		cal, err := ParseICS(strings.NewReader(text), ParseOptions{From: march, To: may})
+		cal, err := Parse(strings.NewReader(text), Options{From: march, To: may})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -490,7 +490,7 @@ func TestParseICSDuplicateUsesHighestSequence(t *testing.T) {
 
 func TestParseICSByteOrderMarkAndLF(t *testing.T) {
 	text := "\uFEFFBEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:a\nDTSTART:20240312T100000Z\nSUMMARY:Long\n  title\nEND:VEVENT\nEND:VCALENDAR"
-	cal, err := ParseICS(strings.NewReader(text), ParseOptions{From: march, To: may})
+	cal, err := Parse(strings.NewReader(text), Options{From: march, To: may})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -500,7 +500,7 @@ func TestParseICSByteOrderMarkAndLF(t *testing.T) {
 }
 
 func TestParseICSEmptyWindow(t *testing.T) {
-	_, err := ParseICS(strings.NewReader("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"), ParseOptions{From: may, To: march})
+	_, err := Parse(strings.NewReader("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"), Options{From: may, To: march})
 	var perr *ParseError
 	if err == nil || errors.As(err, &perr) {
 		t.Errorf("err = %v, want a non-ParseError", err)
@@ -737,7 +737,7 @@ func TestParseICSErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			cal, err := ParseICS(strings.NewReader(tc.input), ParseOptions{From: march, To: may})
+			cal, err := Parse(strings.NewReader(tc.input), Options{From: march, To: may})
 			var perr *ParseError
 			if !errors.As(err, &perr) {
 				t.Fatalf("got error %v (calendar %t), want a *ParseError", err, cal != nil)
@@ -751,12 +751,12 @@ func TestParseICSErrors(t *testing.T) {
 
 // An unknown X-WR-TIMEZONE is harmless when no time is floating.
 func TestParseICSUnknownXWRTimezoneUnused(t *testing.T) {
-	_, err := ParseICS(strings.NewReader(doc(
+	_, err := Parse(strings.NewReader(doc(
 		"X-WR-TIMEZONE:Atlantis/Capital",
 		"BEGIN:VEVENT",
 		"UID:a",
 		"DTSTART;TZID=Europe/Berlin:20240312T100000",
-		"END:VEVENT")), ParseOptions{From: march, To: may})
+		"END:VEVENT")), Options{From: march, To: may})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -837,7 +837,7 @@ func TestExpand(t *testing.T) {
 	}
 }
 
-// Expand and ParseICS must agree on a series' original starts.
+// Expand and Parse must agree on a series' original starts.
 func TestExpandMatchesParseICS(t *testing.T) {
 	cal := parseFile(t, "google.ics", march, may)
 	weekly := cal.Series[0]
@@ -858,9 +858,9 @@ func TestExpandMatchesParseICS(t *testing.T) {
 	for _, e := range got {
 		fromExpand = append(fromExpand, e.RecurrenceID.Format(time.RFC3339))
 	}
-	// ParseICS sorts by (moved) start; compare as sets.
+	// Parse sorts by (moved) start; compare as sets.
 	if !sameSet(fromParse, fromExpand) {
-		t.Errorf("ParseICS %q, Expand %q", fromParse, fromExpand)
+		t.Errorf("Parse %q, Expand %q", fromParse, fromExpand)
 	}
 }
 

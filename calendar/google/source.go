@@ -1,4 +1,4 @@
-package calendar
+package google
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/jwt"
 
+	"meetingd/calendar"
 	"meetingd/internal/clock"
 	"meetingd/internal/db"
 	"meetingd/internal/jobs"
@@ -21,41 +22,41 @@ import (
 	"meetingd/meetings"
 )
 
-// GoogleKind is the calendars.kind of Google calendars and notes_docs.kind
+// Kind is the calendars.kind of Google calendars and notes_docs.kind
 // of Google Docs.
-const GoogleKind = "google"
+const Kind = "google"
 
 // Job kinds of the Google source. Subjects: "gcal:<calendar id>",
 // "gchannel:<channel id>", "gseries:<series id>", "goccurrence:<occurrence
 // id>", "gdecision:<row id>".
 const (
-	JobGoogleSync     = "google.sync"     // sync a calendar now (push, start, resume)
-	JobGooglePoll     = "google.poll"     // the periodic sync; variants a and b alternate
-	JobGoogleRenew    = "google.renew"    // renew a push channel before it expires
-	JobGoogleDoc      = "google.doc"      // create, fill, share and attach a series' doc
-	JobGoogleSection  = "google.section"  // an occurrence's section falls due
-	JobGooglePreRead  = "google.preread"  // read an occurrence's Pre-read back
-	JobGoogleDecision = "google.decision" // write a closed decision into a doc
+	JobSync     = "google.sync"     // sync a calendar now (push, start, resume)
+	JobPoll     = "google.poll"     // the periodic sync; variants a and b alternate
+	JobRenew    = "google.renew"    // renew a push channel before it expires
+	JobDoc      = "google.doc"      // create, fill, share and attach a series' doc
+	JobSection  = "google.section"  // an occurrence's section falls due
+	JobPreRead  = "google.preread"  // read an occurrence's Pre-read back
+	JobDecision = "google.decision" // write a closed decision into a doc
 )
 
-// GoogleCalendar is a calendar to watch.
-type GoogleCalendar struct {
+// Calendar is a calendar to watch.
+type Calendar struct {
 	ID string // the Google calendar id, often the owner's address
 	// Subject is the user a service account impersonates to read it; ""
 	// means ID. Unused with OAuth user consent.
 	Subject string
 }
 
-func (c GoogleCalendar) subject() string {
+func (c Calendar) subject() string {
 	if c.Subject != "" {
 		return c.Subject
 	}
 	return c.ID
 }
 
-// GoogleConfig is how the Google source is set up.
-type GoogleConfig struct {
-	Calendars []GoogleCalendar
+// Config is how the Google source is set up.
+type Config struct {
+	Calendars []Calendar
 	// ServiceAccount is a service account's JSON key with domain-wide
 	// delegation; OAuthClient an OAuth client's JSON ("web"), whose users
 	// consent through ConnectURL. Exactly one is set.
@@ -94,10 +95,10 @@ type GoogleConfig struct {
 	HTTPClient *http.Client
 }
 
-// DefaultGoogleConfig has the defaults; Calendars and credentials are the
+// DefaultConfig has the defaults; Calendars and credentials are the
 // operator's.
-func DefaultGoogleConfig() GoogleConfig {
-	return GoogleConfig{ShareRole: "writer", Poll: 5 * time.Minute, SafetyPoll: 6 * time.Hour,
+func DefaultConfig() Config {
+	return Config{ShareRole: "writer", Poll: 5 * time.Minute, SafetyPoll: 6 * time.Hour,
 		Past: 30 * 24 * time.Hour, Horizon: 180 * 24 * time.Hour, SectionAhead: 14 * 24 * time.Hour,
 		ChannelTTL: 7 * 24 * time.Hour, RenewBefore: 6 * time.Hour, PreReadCheckAhead: 5 * time.Minute,
 		Retry: DefaultRetry()}
@@ -107,7 +108,7 @@ func DefaultGoogleConfig() GoogleConfig {
 // meetings, keeps one Google Doc per series, and writes back to Google
 // (attachments, optional attendance, sections, decisions) from jobs, never
 // inside a database transaction.
-type Google struct {
+type Source struct {
 	DB       *sqlx.DB
 	Clock    clock.Clock
 	Meetings *meetings.Service
@@ -115,7 +116,7 @@ type Google struct {
 	Log      *slog.Logger
 	Wake     func() // tells the scheduler work is due now; may be nil
 
-	cfg   GoogleConfig
+	cfg   Config
 	oauth *oauth2.Config
 	jwt   *jwt.Config
 	aead  cipher.AEAD
@@ -125,10 +126,10 @@ type Google struct {
 	locks   map[int64]*sync.Mutex
 }
 
-// NewGoogle checks cfg and returns the source. Register its jobs on a
+// New checks cfg and returns the source. Register its jobs on a
 // worker, its routes on the muxes, and call Start.
-func NewGoogle(database *sqlx.DB, c clock.Clock, m *meetings.Service, outbox *mail.Outbox, log *slog.Logger, cfg GoogleConfig) (*Google, error) {
-	g := &Google{DB: database, Clock: c, Meetings: m, Outbox: outbox, Log: log, cfg: cfg,
+func New(database *sqlx.DB, c clock.Clock, m *meetings.Service, outbox *mail.Outbox, log *slog.Logger, cfg Config) (*Source, error) {
+	g := &Source{DB: database, Clock: c, Meetings: m, Outbox: outbox, Log: log, cfg: cfg,
 		clients: map[int64]*googleClient{}, locks: map[int64]*sync.Mutex{}}
 	if err := g.checkConfig(); err != nil {
 		return nil, err
@@ -139,7 +140,7 @@ func NewGoogle(database *sqlx.DB, c clock.Clock, m *meetings.Service, outbox *ma
 	return g, nil
 }
 
-func (g *Google) checkConfig() error {
+func (g *Source) checkConfig() error {
 	cfg := &g.cfg
 	if len(cfg.Calendars) == 0 {
 		return fmt.Errorf("google: no calendars to watch")
@@ -181,23 +182,23 @@ func (g *Google) checkConfig() error {
 }
 
 // Register installs the Google jobs' handlers on w.
-func (g *Google) Register(w *jobs.Worker) {
-	w.Handle(JobGoogleSync, g.runSync)
-	w.Handle(JobGooglePoll, g.runPoll)
-	w.Handle(JobGoogleRenew, g.runRenew)
-	w.Handle(JobGoogleDoc, g.runDoc)
-	w.Handle(JobGoogleSection, g.runSection)
-	w.Handle(JobGooglePreRead, g.runPreRead)
-	w.Handle(JobGoogleDecision, g.runDecision)
+func (g *Source) Register(w *jobs.Worker) {
+	w.Handle(JobSync, g.runSync)
+	w.Handle(JobPoll, g.runPoll)
+	w.Handle(JobRenew, g.runRenew)
+	w.Handle(JobDoc, g.runDoc)
+	w.Handle(JobSection, g.runSection)
+	w.Handle(JobPreRead, g.runPreRead)
+	w.Handle(JobDecision, g.runDecision)
 }
 
 // Start records the configured calendars and makes each one's first sync
 // due now, and its polling armed.
-func (g *Google) Start(ctx context.Context) error {
+func (g *Source) Start(ctx context.Context) error {
 	return db.InTx(ctx, g.DB, func(tx *sqlx.Tx) error {
 		now := g.Clock.Now()
 		for _, c := range g.cfg.Calendars {
-			id, err := EnsureCalendar(ctx, tx, GoogleKind, c.ID, now)
+			id, err := calendar.EnsureCalendar(ctx, tx, Kind, c.ID, now)
 			if err != nil {
 				return err
 			}
@@ -210,7 +211,7 @@ func (g *Google) Start(ctx context.Context) error {
 			if err != nil {
 				return fmt.Errorf("calendar %s: %w", c.ID, err)
 			}
-			if err := armNow(ctx, tx, now, JobGoogleSync, calSubject(id)); err != nil {
+			if err := armNow(ctx, tx, now, JobSync, calSubject(id)); err != nil {
 				return err
 			}
 			if err := g.armPoll(ctx, tx, now, id); err != nil {
@@ -222,14 +223,14 @@ func (g *Google) Start(ctx context.Context) error {
 	})
 }
 
-func (g *Google) wake() {
+func (g *Source) wake() {
 	if g.Wake != nil {
 		g.Wake()
 	}
 }
 
 // lock serializes the work on one calendar within this process.
-func (g *Google) lock(calID int64) func() {
+func (g *Source) lock(calID int64) func() {
 	g.mu.Lock()
 	l := g.locks[calID]
 	if l == nil {
@@ -242,18 +243,18 @@ func (g *Google) lock(calID int64) func() {
 }
 
 // calendarConfig is the configured entry for a Google calendar id.
-func (g *Google) calendarConfig(googleID string) (GoogleCalendar, bool) {
+func (g *Source) calendarConfig(googleID string) (Calendar, bool) {
 	for _, c := range g.cfg.Calendars {
 		if c.ID == googleID {
 			return c, true
 		}
 	}
-	return GoogleCalendar{}, false
+	return Calendar{}, false
 }
 
 // watched reports whether the calendar is still configured: one dropped
 // from the configuration keeps its data but is no longer synced.
-func (g *Google) watched(cal calRow) bool {
+func (g *Source) watched(cal calRow) bool {
 	_, ok := g.calendarConfig(cal.GoogleID)
 	return ok
 }

@@ -1,4 +1,4 @@
-package calendar
+package ics
 
 import (
 	"errors"
@@ -23,19 +23,19 @@ const (
 	maxInterval  = 1_000_000 // rrule-go overflows, or panics, on huge INTERVALs
 )
 
-// ParseOptions bounds the expansion of recurring series.
-type ParseOptions struct {
+// Options bounds the expansion of recurring series.
+type Options struct {
 	From, To time.Time // instances of recurring series starting in [From, To) are produced
 }
 
-// ICSCalendar is a parsed calendar file.
-type ICSCalendar struct {
+// Calendar is a parsed calendar file.
+type Calendar struct {
 	Name   string      // X-WR-CALNAME (or NAME) if present
-	Series []ICSSeries // one per UID, in file order
+	Series []Series // one per UID, in file order
 }
 
-// ICSSeries is every instance of one UID within the window.
-type ICSSeries struct {
+// Series is every instance of one UID within the window.
+type Series struct {
 	UID string
 	// Recurring is set when the series had RRULE or RDATE, or when the file
 	// holds only overridden instances (RECURRENCE-ID) of it.
@@ -57,15 +57,15 @@ func (e *ParseError) Error() string {
 	return fmt.Sprintf("line %d: %s", e.Line, e.Reason)
 }
 
-// ParseICS reads an RFC 5545 calendar and returns the instances of its
+// Parse reads an RFC 5545 calendar and returns the instances of its
 // events that start in [opt.From, opt.To), grouped by UID. A malformed file
 // yields a *ParseError.
 //
 // All-day events keep their calendar date: Start and End are midnight UTC
 // and TimeZone is "UTC".
-func ParseICS(r io.Reader, opt ParseOptions) (*ICSCalendar, error) {
+func Parse(r io.Reader, opt Options) (*Calendar, error) {
 	if !opt.To.After(opt.From) {
-		return nil, fmt.Errorf("calendar: ParseICS: empty window [%s, %s)", opt.From.Format(time.RFC3339), opt.To.Format(time.RFC3339))
+		return nil, fmt.Errorf("calendar: Parse: empty window [%s, %s)", opt.From.Format(time.RFC3339), opt.To.Format(time.RFC3339))
 	}
 	data, err := io.ReadAll(r)
 	if err != nil {
@@ -474,7 +474,7 @@ func paramText(s string) string {
 
 // importer turns decoded calendars into series.
 type importer struct {
-	opt    ParseOptions
+	opt    Options
 	lines  []logicalLine
 	name   string
 	series map[string]*seriesParts
@@ -592,8 +592,8 @@ func (im *importer) add(v *vevent) {
 	}
 }
 
-func (im *importer) result() (*ICSCalendar, error) {
-	out := &ICSCalendar{Name: im.name, Series: make([]ICSSeries, 0, len(im.order))}
+func (im *importer) result() (*Calendar, error) {
+	out := &Calendar{Name: im.name, Series: make([]Series, 0, len(im.order))}
 	for _, sp := range im.order {
 		s, perr := im.build(sp)
 		if perr != nil {
@@ -605,8 +605,8 @@ func (im *importer) result() (*ICSCalendar, error) {
 }
 
 // build expands a series within the window and applies its overrides.
-func (im *importer) build(sp *seriesParts) (ICSSeries, *ParseError) {
-	s := ICSSeries{UID: sp.uid}
+func (im *importer) build(sp *seriesParts) (Series, *ParseError) {
+	s := Series{UID: sp.uid}
 	from, to := im.opt.From, im.opt.To
 	overrides := make(map[int64]*vevent, len(sp.overrides))
 	for _, o := range sp.overrides {

@@ -1,4 +1,4 @@
-package calendar
+package google
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	gcalendar "google.golang.org/api/calendar/v3"
 
-	"meetingd/calendar/googlefake"
+	"meetingd/calendar/google/googlefake"
 	"meetingd/internal/clock"
 	"meetingd/internal/db"
 	"meetingd/internal/httpx"
@@ -48,8 +48,8 @@ type googleHarness struct {
 	worker *jobs.Worker
 	fake   *googlefake.Server
 	app    *httptest.Server // meetingd's webhook and OAuth callback
-	g      *Google
-	cfg    GoogleConfig
+	g      *Source
+	cfg    Config
 	tpl    string // the template doc's id
 
 	mu     sync.Mutex
@@ -78,7 +78,7 @@ var googleUsers = []string{"ana@example.com", "ben@example.com", "cy@example.com
 
 // newGoogleHarness watches the calendars named (ana's by default), each
 // connected through the OAuth web flow; change sets the config first.
-func newGoogleHarness(t testing.TB, change func(*GoogleConfig), calendars ...string) *googleHarness {
+func newGoogleHarness(t testing.TB, change func(*Config), calendars ...string) *googleHarness {
 	t.Helper()
 	if len(calendars) == 0 {
 		calendars = []string{"ana@example.com"}
@@ -135,9 +135,9 @@ func newGoogleHarness(t testing.TB, change func(*GoogleConfig), calendars ...str
 	h.app = httptest.NewServer(pub)
 	t.Cleanup(h.app.Close)
 
-	cfg := DefaultGoogleConfig()
+	cfg := DefaultConfig()
 	for _, c := range calendars {
-		cfg.Calendars = append(cfg.Calendars, GoogleCalendar{ID: c})
+		cfg.Calendars = append(cfg.Calendars, Calendar{ID: c})
 	}
 	cfg.OAuthClient = []byte(fmt.Sprintf(`{"web":{"client_id":"meetingd-test","client_secret":"s3cret",
 		"auth_uri":"%[1]s/o/oauth2/auth","token_uri":"%[1]s/token","redirect_uris":["%[2]s/google/oauth/callback"]}}`, fs.URL, h.app.URL))
@@ -145,7 +145,7 @@ func newGoogleHarness(t testing.TB, change func(*GoogleConfig), calendars ...str
 	cfg.Endpoint = fs.URL
 	cfg.TemplateDoc = h.tpl
 	cfg.BaseURL = h.app.URL
-	cfg.WebhookURL = h.app.URL + GoogleNotifyPath
+	cfg.WebhookURL = h.app.URL + NotifyPath
 	cfg.Retry.Sleep = func(ctx context.Context, d time.Duration) error {
 		h.mu.Lock()
 		defer h.mu.Unlock()
@@ -157,7 +157,7 @@ func newGoogleHarness(t testing.TB, change func(*GoogleConfig), calendars ...str
 		change(&cfg)
 	}
 	h.cfg = cfg
-	h.g, err = NewGoogle(d, h.clock, h.svc, outbox, log, cfg)
+	h.g, err = New(d, h.clock, h.svc, outbox, log, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +189,7 @@ func (h *googleHarness) connect(calendar string) {
 	defer resp.Body.Close()
 	var b bytes.Buffer
 	b.ReadFrom(resp.Body)
-	if resp.StatusCode != 200 || resp.Request.URL.Path != GoogleCallbackPath {
+	if resp.StatusCode != 200 || resp.Request.URL.Path != CallbackPath {
 		h.t.Fatalf("consent for %s ended at %s: %d %s", calendar, resp.Request.URL, resp.StatusCode, b.String())
 	}
 }

@@ -1,4 +1,4 @@
-package calendar
+package google
 
 import (
 	"fmt"
@@ -10,21 +10,21 @@ import (
 
 // Paths Google calls: the push webhook and the OAuth redirect.
 const (
-	GoogleNotifyPath   = "/google/notify"
-	GoogleCallbackPath = "/google/oauth/callback"
+	NotifyPath   = "/google/notify"
+	CallbackPath = "/google/oauth/callback"
 )
 
 // Routes registers the webhook and the OAuth callback on pub (Google and
 // browsers call them, without an API token) and the operators' API on api.
-func (g *Google) Routes(api, pub *http.ServeMux) {
-	pub.HandleFunc("POST "+GoogleNotifyPath, g.handleNotify)
-	pub.HandleFunc("GET "+GoogleCallbackPath, g.handleCallback)
+func (g *Source) Routes(api, pub *http.ServeMux) {
+	pub.HandleFunc("POST "+NotifyPath, g.handleNotify)
+	pub.HandleFunc("GET "+CallbackPath, g.handleCallback)
 	api.HandleFunc("POST /api/v1/google/connect", g.operatorsOnly(g.handleConnect))
 	api.HandleFunc("GET /api/v1/google/calendars", g.operatorsOnly(g.handleStatus))
 	api.HandleFunc("POST /api/v1/google/calendars/{calendar}/resume", g.operatorsOnly(g.handleResume))
 }
 
-func (g *Google) operatorsOnly(h http.HandlerFunc) http.HandlerFunc {
+func (g *Source) operatorsOnly(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if v, _ := httpx.ViewerFrom(r.Context()); !v.Operator {
 			httpx.Error(w, r, errs.Errorf(errs.Forbidden, "only operators manage Google calendars"))
@@ -36,7 +36,7 @@ func (g *Google) operatorsOnly(h http.HandlerFunc) http.HandlerFunc {
 
 // handleConnect answers the consent URL for {"calendar": "..."}: the
 // operator sends it to the calendar's owner.
-func (g *Google) handleConnect(w http.ResponseWriter, r *http.Request) {
+func (g *Source) handleConnect(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Calendar string `json:"calendar"`
 	}
@@ -52,8 +52,8 @@ func (g *Google) handleConnect(w http.ResponseWriter, r *http.Request) {
 	httpx.JSON(w, http.StatusOK, map[string]string{"calendar": in.Calendar, "url": u})
 }
 
-func (g *Google) handleStatus(w http.ResponseWriter, r *http.Request) {
-	st, err := g.Status(r.Context())
+func (g *Source) handleStatus(w http.ResponseWriter, r *http.Request) {
+	st, err := g.Calendars(r.Context())
 	if err != nil {
 		httpx.Error(w, r, err)
 		return
@@ -61,7 +61,7 @@ func (g *Google) handleStatus(w http.ResponseWriter, r *http.Request) {
 	httpx.JSON(w, http.StatusOK, map[string]any{"calendars": st})
 }
 
-func (g *Google) handleResume(w http.ResponseWriter, r *http.Request) {
+func (g *Source) handleResume(w http.ResponseWriter, r *http.Request) {
 	if err := g.Resume(r.Context(), r.PathValue("calendar")); err != nil {
 		httpx.Error(w, r, err)
 		return
@@ -70,7 +70,7 @@ func (g *Google) handleResume(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleCallback is where Google sends the owner back after consent.
-func (g *Google) handleCallback(w http.ResponseWriter, r *http.Request) {
+func (g *Source) handleCallback(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if e := q.Get("error"); e != "" {
