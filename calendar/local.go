@@ -1,11 +1,7 @@
-// Package calendar holds meetingd's calendar sources (the built-in local
-// calendar, ICS files) and turns what they say into meetings.Events.
 package calendar
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +15,7 @@ import (
 	"meetingd/internal/clock"
 	"meetingd/internal/db"
 	"meetingd/internal/errs"
+	"meetingd/internal/secret"
 	"meetingd/meetings"
 )
 
@@ -35,24 +32,11 @@ type Local struct {
 	// Horizon is how far ahead recurring series are expanded; Past how far
 	// back an import looks.
 	Horizon, Past time.Duration
-	// BaseURL is the service's public URL, for feed links.
-	BaseURL string
 }
 
 // NewLocal returns the built-in calendar with its defaults.
 func NewLocal(database *sqlx.DB, c clock.Clock, m *meetings.Service, log *slog.Logger) *Local {
 	return &Local{DB: database, Clock: c, Meetings: m, Log: log, Horizon: 180 * 24 * time.Hour, Past: 30 * 24 * time.Hour}
-}
-
-// EnsureCalendar returns the id of the calendar (kind, name), creating it.
-func EnsureCalendar(ctx context.Context, q db.Queryer, kind, name string, now time.Time) (int64, error) {
-	var id int64
-	err := q.GetContext(ctx, &id, q.Rebind(`INSERT INTO calendars (kind, name, created_at) VALUES (?, ?, ?)
-		ON CONFLICT (kind, name) DO UPDATE SET name = excluded.name RETURNING id`), kind, name, now)
-	if err != nil {
-		return 0, fmt.Errorf("calendar %s %s: %w", kind, name, err)
-	}
-	return id, nil
 }
 
 // EventInput is an event of the built-in calendar, as the API and CLI take it.
@@ -190,7 +174,7 @@ func (l *Local) store(ctx context.Context, in EventInput, cancelled, create bool
 	data, _ := json.Marshal(in)
 	var calID int64
 	err = db.InTx(ctx, l.DB, func(tx *sqlx.Tx) error {
-		if calID, err = EnsureCalendar(ctx, tx, "local", LocalName, now); err != nil {
+		if calID, err = Ensure(ctx, tx, KindLocal, LocalName, now); err != nil {
 			return err
 		}
 		q := `INSERT INTO local_events (calendar_id, uid, data, cancelled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -239,7 +223,7 @@ func (l *Local) Import(ctx context.Context, r io.Reader, name string) (meetings.
 	if err != nil {
 		return meetings.SyncResult{}, errs.Errorf(errs.Invalid, "%s: %v", name, err)
 	}
-	calID, err := EnsureCalendar(ctx, l.DB, "ics", name, now)
+	calID, err := Ensure(ctx, l.DB, KindICS, name, now)
 	if err != nil {
 		return meetings.SyncResult{}, err
 	}
@@ -251,7 +235,5 @@ func (l *Local) Import(ctx context.Context, r io.Reader, name string) (meetings.
 }
 
 func newUID() string {
-	b := make([]byte, 12)
-	rand.Read(b)
-	return hex.EncodeToString(b) + "@meetingd"
+	return secret.Hex(12) + "@meetingd"
 }

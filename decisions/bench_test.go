@@ -2,13 +2,9 @@ package decisions_test
 
 import (
 	"fmt"
-	"io"
-	"log/slog"
+	"meetingd/internal/apptest"
 	"testing"
 	"time"
-
-	"meetingd/internal/jobs"
-	"meetingd/internal/mail"
 )
 
 // BenchmarkClose10kOf1M closes 10,000 decisions that fall due at the same
@@ -16,11 +12,12 @@ import (
 // local outbox) a closed email to each of their three invitees.
 func BenchmarkClose10kOf1M(b *testing.B) {
 	const stored, due = 1_000_000, 10_000
-	h := newHarness(b)
+	a := apptest.New(b, t0) // mail stays in the local outbox
+	h := &harness{App: a, t: b, svc: a.Decisions}
 	owner := h.person("ana@example.com").PersonID
 	invitees := []int64{owner, h.person("ben@example.com").PersonID, h.person("cy@example.com").PersonID}
 	closeAt := t0.Add(7 * 24 * time.Hour)
-	tx := h.db.MustBegin()
+	tx := h.DB.MustBegin()
 	dec, _ := tx.Preparex(`INSERT INTO decisions (id, owner_id, title, proposal, opens_at, closes_at, created_at, updated_at)
 		VALUES (?, ?, ?, 'Proposal.', ?, ?, ?, ?)`)
 	inv, _ := tx.Preparex(`INSERT INTO decision_invitees (decision_id, person_id) VALUES (?, ?)`)
@@ -43,19 +40,16 @@ func BenchmarkClose10kOf1M(b *testing.B) {
 	if err := tx.Commit(); err != nil {
 		b.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	w := jobs.NewWorker(h.db, h.clock, log)
-	h.svc.Register(w)
-	(&mail.Deliverer{DB: h.db, Outbox: h.svc.Outbox, Transport: mail.LocalTransport{}, MaxAttempts: 8}).Register(w)
-	h.clock.Set(closeAt)
+	w := h.Worker
+	h.Clock.Set(closeAt)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if i > 0 {
 			b.StopTimer()
-			h.db.MustExec(`UPDATE decisions SET state = 'open', closed_at = NULL, decided_at = NULL WHERE id <= ?`, due)
-			h.db.MustExec(`DELETE FROM outbox`)
-			h.db.MustExec(`DELETE FROM jobs WHERE kind = 'email.send'`)
-			h.db.MustExec(`UPDATE jobs SET state = 'pending', run_at = due_at WHERE kind = 'decision.close' AND due_at = ?`, closeAt)
+			h.DB.MustExec(`UPDATE decisions SET state = 'open', closed_at = NULL, decided_at = NULL WHERE id <= ?`, due)
+			h.DB.MustExec(`DELETE FROM outbox`)
+			h.DB.MustExec(`DELETE FROM jobs WHERE kind = 'email.send'`)
+			h.DB.MustExec(`UPDATE jobs SET state = 'pending', run_at = due_at WHERE kind = 'decision.close' AND due_at = ?`, closeAt)
 			b.StartTimer()
 		}
 		if _, err := w.RunDue(ctx); err != nil {
@@ -64,8 +58,8 @@ func BenchmarkClose10kOf1M(b *testing.B) {
 	}
 	b.StopTimer()
 	var accepted, sent int
-	h.db.Get(&accepted, `SELECT COUNT(*) FROM decisions WHERE state = 'accepted'`)
-	h.db.Get(&sent, `SELECT COUNT(*) FROM outbox WHERE state = 'kept'`)
+	h.DB.Get(&accepted, `SELECT COUNT(*) FROM decisions WHERE state = 'accepted'`)
+	h.DB.Get(&sent, `SELECT COUNT(*) FROM outbox WHERE state = 'kept'`)
 	if accepted != due || sent != 3*due {
 		b.Fatalf("accepted %d, emails delivered %d", accepted, sent)
 	}

@@ -12,7 +12,7 @@ import (
 	"meetingd/internal/db"
 	"meetingd/internal/errs"
 	"meetingd/internal/jobs"
-	"meetingd/internal/mail"
+	"meetingd/internal/people"
 )
 
 // runClose closes a decision at the end of its window: accepted by lazy
@@ -20,7 +20,7 @@ import (
 // or racing contributions, closes once: the state and the close time are
 // checked in the same transaction that changes them.
 func (s *Service) runClose(ctx context.Context, j jobs.Job) error {
-	id, err := subjectID(j.Subject)
+	id, err := jobs.SubjectID(j.Subject, SubjectPrefix)
 	if err != nil {
 		return err
 	}
@@ -64,8 +64,8 @@ func (s *Service) contest(ctx context.Context, tx *sqlx.Tx, now time.Time, d Dec
 	return jobs.Schedule(ctx, tx, now, JobOutcomeOverdue+"@1", d.subject(), now.Add(s.Cfg.OutcomeNag))
 }
 
-// finish gives a decision its final state, tells every invitee, and writes
-// it into its occurrence's notes.
+// finish gives a decision its final state and tells every invitee; a
+// decision of an occurrence also emits EventFinished, for its notes.
 func (s *Service) finish(ctx context.Context, tx *sqlx.Tx, now time.Time, d Decision, state, rationale string, by int64, what string) (Decision, error) {
 	_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE decisions SET state = ?, rationale = ?, decided_at = ?,
 		closed_at = COALESCE(closed_at, ?), updated_at = ? WHERE id = ?`), state, rationale, now, now, now, d.ID)
@@ -89,24 +89,17 @@ func (s *Service) finish(ctx context.Context, tx *sqlx.Tx, now time.Time, d Deci
 		return Decision{}, err
 	}
 	if d.OccurrenceID != nil {
-		line := fmt.Sprintf("%s — %s on %s", d.Title, strings.ToUpper(state), now.Format("2006-01-02"))
-		if rationale != "" {
-			line += ": " + rationale
-		}
-		if err := s.Meetings.AppendSection(ctx, tx, *d.OccurrenceID, "decisions", line, now); err != nil {
+		// Its meeting's notes record the outcome: the packages above hear
+		// of it as an event, delivered once this commits.
+		if err := jobs.Emit(ctx, tx, now, EventFinished, d.subject()); err != nil {
 			return Decision{}, err
-		}
-		if s.OnFinish != nil {
-			if err := s.OnFinish(ctx, tx, *d.OccurrenceID, line); err != nil {
-				return Decision{}, err
-			}
 		}
 	}
 	return d, s.mailInvitees(ctx, tx, d, MailClosed, d.subject()+"/closed", 0)
 }
 
 // RecordOutcome is the owner's decision on a contested decision.
-func (s *Service) RecordOutcome(ctx context.Context, a Actor, decisionID int64, outcome, rationale string) (Decision, error) {
+func (s *Service) RecordOutcome(ctx context.Context, a people.Actor, decisionID int64, outcome, rationale string) (Decision, error) {
 	rationale = strings.TrimSpace(rationale)
 	switch {
 	case outcome != Accepted && outcome != Rejected && outcome != Deferred:
@@ -132,7 +125,7 @@ func (s *Service) RecordOutcome(ctx context.Context, a Actor, decisionID int64, 
 }
 
 // Withdraw lets the owner take a decision back before it closes.
-func (s *Service) Withdraw(ctx context.Context, a Actor, decisionID int64, rationale string) (Decision, error) {
+func (s *Service) Withdraw(ctx context.Context, a people.Actor, decisionID int64, rationale string) (Decision, error) {
 	var out Decision
 	err := s.change(ctx, a, decisionID, func(tx *sqlx.Tx, d Decision, now time.Time) error {
 		if a.PersonID != d.OwnerID {
@@ -149,7 +142,7 @@ func (s *Service) Withdraw(ctx context.Context, a Actor, decisionID int64, ratio
 // closes soon. Its email key has no version: after an extension nobody is
 // told twice.
 func (s *Service) runClosingSoon(ctx context.Context, j jobs.Job) error {
-	id, err := subjectID(j.Subject)
+	id, err := jobs.SubjectID(j.Subject, SubjectPrefix)
 	if err != nil {
 		return err
 	}
@@ -159,23 +152,26 @@ func (s *Service) runClosingSoon(ctx context.Context, j jobs.Job) error {
 		if err != nil || !d.IsOpen(now) {
 			return err
 		}
-		var silent []mail.Recipient
-		err = tx.SelectContext(ctx, &silent, tx.Rebind(`SELECT p.id, p.email, p.name, p.time_zone, p.work_start, p.work_end,
-			p.work_days, p.digest FROM decision_invitees i JOIN people p ON p.id = i.person_id
+		var silent []int64
+		err = tx.SelectContext(ctx, &silent, tx.Rebind(`SELECT i.person_id FROM decision_invitees i
 			WHERE i.decision_id = ? AND i.person_id <> ?
 			AND NOT EXISTS (SELECT 1 FROM contributions c WHERE c.decision_id = i.decision_id AND c.author_id = i.person_id)`),
 			id, d.OwnerID)
 		if err != nil {
 			return fmt.Errorf("silent invitees of decision %d: %w", id, err)
 		}
-		return s.mailAll(ctx, tx, d, MailClosingSoon, d.subject()+"/closing_soon", silent)
+		to, err := recipients(ctx, tx, silent)
+		if err != nil {
+			return err
+		}
+		return s.mailAll(ctx, tx, d, MailClosingSoon, d.subject()+"/closing_soon", to)
 	})
 }
 
 // runOutcomeReminder reminds the owner of a contested decision, daily,
 // until they record the outcome. The kind's variant counts the reminders.
 func (s *Service) runOutcomeReminder(ctx context.Context, j jobs.Job) error {
-	id, err := subjectID(j.Subject)
+	id, err := jobs.SubjectID(j.Subject, SubjectPrefix)
 	if err != nil {
 		return err
 	}
@@ -191,13 +187,4 @@ func (s *Service) runOutcomeReminder(ctx context.Context, j jobs.Job) error {
 		}
 		return jobs.Schedule(ctx, tx, now, fmt.Sprintf("%s@%d", JobOutcomeOverdue, n+1), d.subject(), now.Add(s.Cfg.OutcomeNag))
 	})
-}
-
-func subjectID(subject string) (int64, error) {
-	rest, ok := strings.CutPrefix(subject, "decision:")
-	id, err := strconv.ParseInt(rest, 10, 64)
-	if !ok || err != nil {
-		return 0, fmt.Errorf("job subject %q is not decision:<id>", subject)
-	}
-	return id, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"meetingd/internal/db"
 	"meetingd/internal/errs"
+	"meetingd/internal/people"
 )
 
 // MaxText bounds a contribution's text.
@@ -20,7 +21,7 @@ const MaxText = 16 << 10
 // MaxExtensions times). The close time is checked here, in the same
 // transaction, so nothing gets in after the deadline even if the close job
 // has not run yet.
-func (s *Service) Contribute(ctx context.Context, a Actor, decisionID int64, kind, text string) (Contribution, error) {
+func (s *Service) Contribute(ctx context.Context, a people.Actor, decisionID int64, kind, text string) (Contribution, error) {
 	text = strings.TrimSpace(text)
 	switch {
 	case kind != Support && kind != Object && kind != Comment:
@@ -89,7 +90,7 @@ func (s *Service) extend(ctx context.Context, tx *sqlx.Tx, now time.Time, d Deci
 
 // EditContribution changes the text of one's own contribution while the
 // decision is open; the earlier text stays in the audit trail.
-func (s *Service) EditContribution(ctx context.Context, a Actor, decisionID, contributionID int64, text string) (Contribution, error) {
+func (s *Service) EditContribution(ctx context.Context, a people.Actor, decisionID, contributionID int64, text string) (Contribution, error) {
 	text = strings.TrimSpace(text)
 	if len(text) > MaxText {
 		return Contribution{}, errs.Errorf(errs.Invalid, "text is %d bytes; at most %d", len(text), MaxText)
@@ -116,7 +117,7 @@ func (s *Service) EditContribution(ctx context.Context, a Actor, decisionID, con
 }
 
 // WithdrawObjection lets an objection's author take it back.
-func (s *Service) WithdrawObjection(ctx context.Context, a Actor, decisionID, contributionID int64) (Contribution, error) {
+func (s *Service) WithdrawObjection(ctx context.Context, a people.Actor, decisionID, contributionID int64) (Contribution, error) {
 	var out Contribution
 	err := s.change(ctx, a, decisionID, func(tx *sqlx.Tx, d Decision, now time.Time) error {
 		c, err := s.ownContribution(ctx, tx, a, d, contributionID, "withdraw")
@@ -135,7 +136,7 @@ func (s *Service) WithdrawObjection(ctx context.Context, a Actor, decisionID, co
 }
 
 // ResolveObjection lets the owner mark an objection resolved, with a reply.
-func (s *Service) ResolveObjection(ctx context.Context, a Actor, decisionID, contributionID int64, reply string) (Contribution, error) {
+func (s *Service) ResolveObjection(ctx context.Context, a people.Actor, decisionID, contributionID int64, reply string) (Contribution, error) {
 	reply = strings.TrimSpace(reply)
 	if reply == "" {
 		return Contribution{}, errs.Errorf(errs.Invalid, "reply is required: say how the objection is resolved")
@@ -177,7 +178,7 @@ func (s *Service) setObjection(ctx context.Context, tx *sqlx.Tx, now time.Time, 
 	return contribution(ctx, tx, d.ID, c.ID)
 }
 
-func (s *Service) ownContribution(ctx context.Context, tx *sqlx.Tx, a Actor, d Decision, id int64, what string) (Contribution, error) {
+func (s *Service) ownContribution(ctx context.Context, tx *sqlx.Tx, a people.Actor, d Decision, id int64, what string) (Contribution, error) {
 	c, err := contribution(ctx, tx, d.ID, id)
 	if err != nil {
 		return Contribution{}, err
@@ -189,7 +190,7 @@ func (s *Service) ownContribution(ctx context.Context, tx *sqlx.Tx, a Actor, d D
 }
 
 // withDecision runs fn in one transaction on a decision the actor may see.
-func (s *Service) withDecision(ctx context.Context, a Actor, decisionID int64, fn func(*sqlx.Tx, Decision, time.Time) error) error {
+func (s *Service) withDecision(ctx context.Context, a people.Actor, decisionID int64, fn func(*sqlx.Tx, Decision, time.Time) error) error {
 	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		now := s.Clock.Now()
 		d, err := getDecision(ctx, tx, decisionID)
@@ -209,7 +210,7 @@ func (s *Service) withDecision(ctx context.Context, a Actor, decisionID int64, f
 
 // change is withDecision for changes that need the window open: it refuses
 // once the close time has passed, whether or not the close job has run.
-func (s *Service) change(ctx context.Context, a Actor, decisionID int64, fn func(*sqlx.Tx, Decision, time.Time) error) error {
+func (s *Service) change(ctx context.Context, a people.Actor, decisionID int64, fn func(*sqlx.Tx, Decision, time.Time) error) error {
 	return s.withDecision(ctx, a, decisionID, func(tx *sqlx.Tx, d Decision, now time.Time) error {
 		if !d.IsOpen(now) {
 			return closedError(d, now)
@@ -230,14 +231,14 @@ func closedError(d Decision, now time.Time) error {
 
 func contribution(ctx context.Context, q db.Queryer, decisionID, id int64) (Contribution, error) {
 	var c Contribution
-	err := q.GetContext(ctx, &c, q.Rebind(`SELECT c.id, c.decision_id, c.author_id, p.email AS author_email, p.name AS author_name,
-		c.kind, c.text, c.objection_state, c.reply, c.created_at, c.updated_at
-		FROM contributions c JOIN people p ON p.id = c.author_id WHERE c.id = ? AND c.decision_id = ?`), id, decisionID)
+	err := q.GetContext(ctx, &c, q.Rebind(`SELECT id, decision_id, author_id, kind, text, objection_state, reply,
+		created_at, updated_at FROM contributions WHERE id = ? AND decision_id = ?`), id, decisionID)
 	if db.IsNoRows(err) {
 		return Contribution{}, errs.Errorf(errs.NotFound, "no contribution %d to decision %d", id, decisionID)
 	}
 	if err != nil {
 		return Contribution{}, fmt.Errorf("contribution %d: %w", id, err)
 	}
-	return c, nil
+	cs := []Contribution{c}
+	return cs[0], nameAuthors(ctx, q, cs)
 }

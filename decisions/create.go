@@ -11,17 +11,25 @@ import (
 	"meetingd/internal/db"
 	"meetingd/internal/errs"
 	"meetingd/internal/jobs"
-	"meetingd/meetings"
+	"meetingd/internal/people"
 )
 
 // Input is a new decision.
 type Input struct {
-	Owner        string   `json:"owner,omitempty"` // email; the creator when empty
-	Title        string   `json:"title"`
-	Proposal     string   `json:"proposal"`
-	OccurrenceID *int64   `json:"occurrence_id,omitempty"`
-	Invitees     []string `json:"invitees,omitempty"` // besides the occurrence's attendees
-	Window       string   `json:"window,omitempty"`   // e.g. "72h"; the default window when empty
+	Owner    string   `json:"owner,omitempty"` // email; the creator when empty
+	Title    string   `json:"title"`
+	Proposal string   `json:"proposal"`
+	Invitees []string `json:"invitees,omitempty"` // besides the meeting's attendees
+	Window   string   `json:"window,omitempty"`   // e.g. "72h"; the default window when empty
+}
+
+// Origin is the meeting a decision comes from: its occurrence, and that
+// occurrence's attendees, who are all invited (absentees too: not attending
+// is no reason to be left out). The meetings package gives it, having
+// checked that whoever opens the decision may see the meeting.
+type Origin struct {
+	OccurrenceID int64
+	Attendees    []int64
 }
 
 func (s *Service) window(in Input) (time.Duration, error) {
@@ -54,20 +62,16 @@ func validate(in *Input) error {
 	return nil
 }
 
-// Create opens a decision: its window starts now, its close and reminder
-// are scheduled, and its invitees are emailed.
-func (s *Service) Create(ctx context.Context, a Actor, in Input) (Decision, error) {
+// Create opens a decision, about the meeting from (nil for none): its
+// window starts now, its close and reminder are scheduled, and its invitees
+// are emailed.
+func (s *Service) Create(ctx context.Context, a people.Actor, in Input, from *Origin) (Decision, error) {
 	if err := validate(&in); err != nil {
 		return Decision{}, err
 	}
 	w, err := s.window(in)
 	if err != nil {
 		return Decision{}, err
-	}
-	if in.OccurrenceID != nil {
-		if _, err := s.Meetings.View(ctx, meetings.Actor(a), *in.OccurrenceID); err != nil {
-			return Decision{}, err
-		}
 	}
 	var d Decision
 	err = db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
@@ -76,7 +80,7 @@ func (s *Service) Create(ctx context.Context, a Actor, in Input) (Decision, erro
 		if err != nil {
 			return err
 		}
-		d, err = s.create(ctx, tx, now, owner, in, w, "")
+		d, err = s.create(ctx, tx, now, owner, in, from, w, "")
 		return err
 	})
 	if err != nil {
@@ -88,14 +92,14 @@ func (s *Service) Create(ctx context.Context, a Actor, in Input) (Decision, erro
 
 // owner resolves who owns a new decision: the creator, or (operators only)
 // someone they name.
-func (s *Service) owner(ctx context.Context, q db.Queryer, a Actor, email string, now time.Time) (int64, error) {
+func (s *Service) owner(ctx context.Context, q db.Queryer, a people.Actor, email string, now time.Time) (int64, error) {
 	if email == "" {
 		if a.PersonID == 0 {
 			return 0, errs.Errorf(errs.Invalid, "owner is required: every decision has one")
 		}
 		return a.PersonID, nil
 	}
-	p, err := meetings.EnsurePerson(ctx, q, email, "", "UTC", now)
+	p, err := people.Ensure(ctx, q, email, "", "UTC", now)
 	if err != nil {
 		return 0, err
 	}
@@ -106,40 +110,36 @@ func (s *Service) owner(ctx context.Context, q db.Queryer, a Actor, email string
 }
 
 // create stores a decision with its invitees, schedules it and emails the
-// invitees. sourceKey, if set, makes creation idempotent (notes docs).
-func (s *Service) create(ctx context.Context, q db.Queryer, now time.Time, ownerID int64, in Input, w time.Duration, sourceKey string) (Decision, error) {
+// invitees. sourceKey, if set, makes creation idempotent (notes docs); a
+// decision already made from it gives a zero Decision.
+func (s *Service) create(ctx context.Context, q db.Queryer, now time.Time, ownerID int64, in Input, from *Origin,
+	w time.Duration, sourceKey string) (Decision, error) {
 	var key *string
 	if sourceKey != "" {
 		key = &sourceKey
 	}
+	var occ *int64
+	invite := []int64{ownerID}
+	if from != nil {
+		occ = &from.OccurrenceID
+		invite = append(invite, from.Attendees...)
+	}
 	var ids []int64
 	err := q.SelectContext(ctx, &ids, q.Rebind(`INSERT INTO decisions (owner_id, occurrence_id, title, proposal, opens_at, closes_at,
 		source_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source_key) DO NOTHING RETURNING id`),
-		ownerID, in.OccurrenceID, in.Title, in.Proposal, now, now.Add(w), key, now, now)
+		ownerID, occ, in.Title, in.Proposal, now, now.Add(w), key, now, now)
 	if err != nil {
 		return Decision{}, fmt.Errorf("store decision: %w", err)
 	}
 	if len(ids) == 0 {
-		return Decision{}, nil // proposed in notes already shared
+		return Decision{}, nil
 	}
 	id := ids[0]
-	people := []int64{ownerID}
-	if in.OccurrenceID != nil {
-		// Absentees included: not attending is no reason to be left out.
-		if err := q.SelectContext(ctx, &people, q.Rebind(`SELECT person_id FROM attendees WHERE occurrence_id = ? AND removed = 0`),
-			*in.OccurrenceID); err != nil {
-			return Decision{}, fmt.Errorf("attendees of occurrence %d: %w", *in.OccurrenceID, err)
-		}
-		people = append(people, ownerID)
+	invited, err := s.inviteeIDs(ctx, q, in.Invitees, now)
+	if err != nil {
+		return Decision{}, err
 	}
-	for _, email := range in.Invitees {
-		p, err := meetings.EnsurePerson(ctx, q, email, "", "UTC", now)
-		if err != nil {
-			return Decision{}, errs.Errorf(errs.Invalid, "invitees: %s", errs.Message(err))
-		}
-		people = append(people, p.ID)
-	}
-	for _, pid := range people {
+	for _, pid := range append(invite, invited...) {
 		if _, err := q.ExecContext(ctx, q.Rebind(`INSERT INTO decision_invitees (decision_id, person_id) VALUES (?, ?)
 			ON CONFLICT DO NOTHING`), id, pid); err != nil {
 			return Decision{}, fmt.Errorf("invite to decision %d: %w", id, err)
@@ -159,6 +159,19 @@ func (s *Service) create(ctx context.Context, q db.Queryer, now time.Time, owner
 		return Decision{}, err
 	}
 	return d, s.mailInvitees(ctx, q, d, MailOpened, d.subject()+"/opened", ownerID)
+}
+
+// inviteeIDs are the people named by address, made known if new.
+func (s *Service) inviteeIDs(ctx context.Context, q db.Queryer, emails []string, now time.Time) ([]int64, error) {
+	out := make([]int64, 0, len(emails))
+	for _, email := range emails {
+		p, err := people.Ensure(ctx, q, email, "", "UTC", now)
+		if err != nil {
+			return nil, errs.Errorf(errs.Invalid, "invitees: %s", errs.Message(err))
+		}
+		out = append(out, p.ID)
+	}
+	return out, nil
 }
 
 // scheduleClose (re)arms the close and the closing-soon reminder.

@@ -5,6 +5,7 @@ package decisions
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -36,7 +37,7 @@ const (
 type Decision struct {
 	ID           int64      `db:"id" json:"id"`
 	OwnerID      int64      `db:"owner_id" json:"owner_id"`
-	OwnerEmail   string     `db:"owner_email" json:"owner"`
+	OwnerEmail   string     `db:"-" json:"owner"`
 	OccurrenceID *int64     `db:"occurrence_id" json:"occurrence_id,omitempty"`
 	Title        string     `db:"title" json:"title"`
 	Proposal     string     `db:"proposal" json:"proposal"`
@@ -58,13 +59,27 @@ func (d Decision) IsOpen(now time.Time) bool { return d.State == Open && now.Bef
 
 func (d Decision) subject() string { return fmt.Sprintf("decision:%d", d.ID) }
 
+// OutcomeLine is what a finished decision of an occurrence adds to that
+// occurrence's notes: "Adopt X — ACCEPTED on 2026-11-09: because".
+func (d Decision) OutcomeLine() string {
+	day := d.UpdatedAt
+	if d.DecidedAt != nil {
+		day = *d.DecidedAt
+	}
+	line := fmt.Sprintf("%s — %s on %s", d.Title, strings.ToUpper(d.State), day.Format("2006-01-02"))
+	if d.Rationale != "" {
+		line += ": " + d.Rationale
+	}
+	return line
+}
+
 // Contribution is support, an objection or a comment, with text.
 type Contribution struct {
 	ID             int64     `db:"id" json:"id"`
 	DecisionID     int64     `db:"decision_id" json:"decision_id"`
 	AuthorID       int64     `db:"author_id" json:"author_id"`
-	AuthorEmail    string    `db:"author_email" json:"author"`
-	AuthorName     string    `db:"author_name" json:"author_name,omitempty"`
+	AuthorEmail    string    `db:"-" json:"author"`
+	AuthorName     string    `db:"-" json:"author_name,omitempty"`
 	Kind           string    `db:"kind" json:"kind"`
 	Text           string    `db:"text" json:"text"`
 	ObjectionState string    `db:"objection_state" json:"objection_state,omitempty"`
@@ -77,7 +92,7 @@ type Contribution struct {
 type AuditEntry struct {
 	ID      int64     `db:"id" json:"id"`
 	ActorID *int64    `db:"actor_id" json:"actor_id,omitempty"`
-	Actor   string    `db:"actor_email" json:"actor,omitempty"`
+	Actor   string    `db:"-" json:"actor,omitempty"`
 	Action  string    `db:"action" json:"action"`
 	Detail  string    `db:"detail" json:"detail,omitempty"`
 	At      time.Time `db:"at" json:"at"`
@@ -98,10 +113,4 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{Window: 7 * 24 * time.Hour, MinWindow: 24 * time.Hour, Extension: 24 * time.Hour,
 		MaxExtensions: 2, ClosingSoon: 24 * time.Hour, OutcomeNag: 24 * time.Hour, BaseURL: "http://localhost:8080"}
-}
-
-// Actor is who asks: a signed-in person, or an operator.
-type Actor struct {
-	PersonID int64
-	Operator bool
 }

@@ -15,15 +15,15 @@ const week = 7 * 24 * time.Hour
 func TestWindowShorterThanMinimumIsRefused(t *testing.T) {
 	h := newHarness(t)
 	h.person("ben@example.com")
-	_, err := h.svc.Create(ctx, h.person("ana@example.com"), decisions.Input{Title: "x", Proposal: "y", Window: "23h59m"})
+	_, err := h.svc.Create(ctx, h.person("ana@example.com"), decisions.Input{Title: "x", Proposal: "y", Window: "23h59m"}, nil)
 	if errs.Code(err) != errs.Invalid || !strings.Contains(errs.Message(err), "minimum of 24h") {
 		t.Fatalf("short window: %v", err)
 	}
-	d, err := h.svc.Create(ctx, h.person("ana@example.com"), decisions.Input{Title: "x", Proposal: "y", Window: "24h"})
+	d, err := h.svc.Create(ctx, h.person("ana@example.com"), decisions.Input{Title: "x", Proposal: "y", Window: "24h"}, nil)
 	if err != nil || !d.ClosesAt.Equal(t0.Add(24*time.Hour)) {
 		t.Fatalf("minimum window: %v %v", d.ClosesAt, err)
 	}
-	d, _ = h.svc.Create(ctx, h.person("ana@example.com"), decisions.Input{Title: "x", Proposal: "y"})
+	d, _ = h.svc.Create(ctx, h.person("ana@example.com"), decisions.Input{Title: "x", Proposal: "y"}, nil)
 	if !d.ClosesAt.Equal(t0.Add(week)) {
 		t.Fatalf("default window closes %v, want a week", d.ClosesAt)
 	}
@@ -55,7 +55,7 @@ func TestClosesExactlyOnTimeAndEarlySupportDoesNotCloseIt(t *testing.T) {
 func TestContributionAfterDeadlineIsRefusedBeforeTheCloseJobRuns(t *testing.T) {
 	h := newHarness(t)
 	d := h.decision("48h")
-	h.clock.Set(d.ClosesAt.Add(time.Second)) // the worker has not run
+	h.Clock.Set(d.ClosesAt.Add(time.Second)) // the worker has not run
 	_, err := h.contribute("ben@example.com", d.ID, decisions.Object, "Too late?")
 	if errs.Code(err) != errs.Conflict || !strings.Contains(errs.Message(err), "closed at") {
 		t.Fatalf("late contribution: %v", err)
@@ -71,7 +71,7 @@ func TestLateObjectionExtendsAtMostTwice(t *testing.T) {
 	d := h.decision("")
 	close0 := d.ClosesAt
 	// Early objections do not extend.
-	h.clock.Set(close0.Add(-25 * time.Hour))
+	h.Clock.Set(close0.Add(-25 * time.Hour))
 	h.contribute("ben@example.com", d.ID, decisions.Object, "Early doubt.")
 	if got := h.get(d.ID); !got.ClosesAt.Equal(close0) {
 		t.Fatalf("an objection before the last 24h extended to %v", got.ClosesAt)
@@ -92,7 +92,7 @@ func TestLateObjectionExtendsAtMostTwice(t *testing.T) {
 	if got := h.get(d.ID); got.Extensions != 2 {
 		t.Fatalf("extensions = %d", got.Extensions)
 	}
-	v, _ := h.svc.Get(ctx, decisions.Actor{Operator: true}, d.ID)
+	v, _ := h.svc.Get(ctx, operator, d.ID)
 	extended := 0
 	for _, a := range v.Audit {
 		if a.Action == "extended" {
@@ -244,7 +244,7 @@ func TestEditsAndWithdrawalAreAudited(t *testing.T) {
 	if err != nil || got.State != decisions.Withdrawn {
 		t.Fatalf("withdraw: %v %s", err, got.State)
 	}
-	v, _ := h.svc.Get(ctx, decisions.Actor{Operator: true}, d.ID)
+	v, _ := h.svc.Get(ctx, operator, d.ID)
 	var trail []string
 	for _, a := range v.Audit {
 		trail = append(trail, a.Action+": "+a.Detail)
@@ -274,7 +274,7 @@ func TestConcurrentContributionsAndCloseNeverLoseOrCloseTwice(t *testing.T) {
 		for _, p := range people {
 			h.person(p)
 		}
-		h.clock.Set(d.ClosesAt.Add(-time.Millisecond))
+		h.Clock.Set(d.ClosesAt.Add(-time.Millisecond))
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		accepted := 0
@@ -283,7 +283,7 @@ func TestConcurrentContributionsAndCloseNeverLoseOrCloseTwice(t *testing.T) {
 			go func(i int) {
 				defer wg.Done()
 				if i == 15 {
-					h.clock.Set(d.ClosesAt) // the deadline passes mid-flight
+					h.Clock.Set(d.ClosesAt) // the deadline passes mid-flight
 				}
 				if _, err := h.contribute(people[i%3], d.ID, decisions.Comment, "c"); err == nil {
 					mu.Lock()
@@ -296,19 +296,19 @@ func TestConcurrentContributionsAndCloseNeverLoseOrCloseTwice(t *testing.T) {
 		}
 		wg.Add(2)
 		for i := 0; i < 2; i++ {
-			go func() { defer wg.Done(); h.worker.RunDue(ctx) }()
+			go func() { defer wg.Done(); h.Worker.RunDue(ctx) }()
 		}
 		wg.Wait()
 		h.at(d.ClosesAt.Add(time.Minute))
 		var stored, closes, closedMails int
-		h.db.Get(&stored, `SELECT COUNT(*) FROM contributions WHERE decision_id = ?`, d.ID)
-		h.db.Get(&closes, `SELECT COUNT(*) FROM decision_audit WHERE decision_id = ? AND action = 'accepted'`, d.ID)
-		h.db.Get(&closedMails, `SELECT COUNT(*) FROM outbox WHERE kind = 'decision_closed'`)
+		h.DB.Get(&stored, `SELECT COUNT(*) FROM contributions WHERE decision_id = ?`, d.ID)
+		h.DB.Get(&closes, `SELECT COUNT(*) FROM decision_audit WHERE decision_id = ? AND action = 'accepted'`, d.ID)
+		h.DB.Get(&closedMails, `SELECT COUNT(*) FROM outbox WHERE kind = 'decision_closed'`)
 		if stored != accepted {
 			t.Fatalf("round %d: %d contributions accepted, %d stored", round, accepted, stored)
 		}
 		var late int
-		h.db.Get(&late, `SELECT COUNT(*) FROM contributions WHERE decision_id = ? AND created_at >= ?`, d.ID, d.ClosesAt)
+		h.DB.Get(&late, `SELECT COUNT(*) FROM contributions WHERE decision_id = ? AND created_at >= ?`, d.ID, d.ClosesAt)
 		if late != 0 || closes != 1 || closedMails != 4 {
 			t.Fatalf("round %d: %d late contributions, closed %d times, %d closed emails", round, late, closes, closedMails)
 		}
@@ -323,13 +323,13 @@ func TestCloseJobRunTwiceClosesOnce(t *testing.T) {
 	other := h.decision("")
 	h.contribute("ben@example.com", other.ID, decisions.Object, "No.")
 	h.at(d.ClosesAt)
-	h.db.MustExec(`UPDATE jobs SET state = 'pending', run_at = ? WHERE kind = 'decision.close'`, d.ClosesAt)
+	h.DB.MustExec(`UPDATE jobs SET state = 'pending', run_at = ? WHERE kind = 'decision.close'`, d.ClosesAt)
 	h.at(d.ClosesAt.Add(time.Minute))
 	var accepted, contested, closedMails, outcomeMails int
-	h.db.Get(&accepted, `SELECT COUNT(*) FROM decision_audit WHERE decision_id = ? AND action = 'accepted'`, d.ID)
-	h.db.Get(&contested, `SELECT COUNT(*) FROM decision_audit WHERE decision_id = ? AND action = 'closed'`, other.ID)
-	h.db.Get(&closedMails, `SELECT COUNT(*) FROM outbox WHERE kind = 'decision_closed'`)
-	h.db.Get(&outcomeMails, `SELECT COUNT(*) FROM outbox WHERE kind = 'decision_outcome_needed'`)
+	h.DB.Get(&accepted, `SELECT COUNT(*) FROM decision_audit WHERE decision_id = ? AND action = 'accepted'`, d.ID)
+	h.DB.Get(&contested, `SELECT COUNT(*) FROM decision_audit WHERE decision_id = ? AND action = 'closed'`, other.ID)
+	h.DB.Get(&closedMails, `SELECT COUNT(*) FROM outbox WHERE kind = 'decision_closed'`)
+	h.DB.Get(&outcomeMails, `SELECT COUNT(*) FROM outbox WHERE kind = 'decision_outcome_needed'`)
 	if accepted != 1 || contested != 1 || closedMails != 4 || outcomeMails != 1 {
 		t.Fatalf("after a second run: accepted %d, contested %d, closed emails %d, outcome emails %d", accepted, contested, closedMails, outcomeMails)
 	}

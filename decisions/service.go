@@ -1,18 +1,15 @@
 package decisions
 
 import (
-	"context"
 	"log/slog"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
 
 	"meetingd/internal/clock"
-	"meetingd/internal/db"
 	"meetingd/internal/jobs"
 	"meetingd/internal/links"
 	"meetingd/internal/mail"
-	"meetingd/meetings"
 )
 
 // Job kinds.
@@ -22,6 +19,15 @@ const (
 	JobOutcomeOverdue = "decision.outcome_reminder"
 )
 
+// EventFinished is the event a decision of an occurrence emits when it
+// gets its final state (accepted, rejected, deferred or withdrawn); its
+// subject is "decision:<id>". The packages above write its OutcomeLine into
+// the occurrence's notes.
+const EventFinished = "decision.finished"
+
+// SubjectPrefix starts the job subjects of decisions: "decision:12".
+const SubjectPrefix = "decision:"
+
 // Service runs decisions.
 type Service struct {
 	DB     *sqlx.DB
@@ -29,16 +35,8 @@ type Service struct {
 	Cfg    Config
 	Outbox *mail.Outbox
 	Links  *links.Signer
-	// Meetings answers who may see an occurrence and who attends it.
-	Meetings *meetings.Service
-	Log      *slog.Logger
-	Wake     func()
-	// FeedURL, if set, gives a person's calendar feed, shown on My work.
-	FeedURL func(ctx context.Context, personID int64) (string, error)
-	// OnFinish, if set, runs in the transaction that gives a decision of an
-	// occurrence its final state, with the line written into the notes: a
-	// notes doc kept elsewhere (Google Docs) queues the same line there.
-	OnFinish func(ctx context.Context, q db.Queryer, occurrenceID int64, line string) error
+	Log    *slog.Logger
+	Wake   jobs.Waker // told when a change makes work due now; may be nil
 }
 
 // Register installs the decision jobs on w.
@@ -50,7 +48,7 @@ func (s *Service) Register(w *jobs.Worker) {
 
 func (s *Service) wake() {
 	if s.Wake != nil {
-		s.Wake()
+		s.Wake.Wake()
 	}
 }
 

@@ -1,63 +1,107 @@
 package decisions
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"meetingd/internal/db"
 	"meetingd/internal/errs"
 	"meetingd/internal/mail"
+	"meetingd/internal/people"
 )
 
-const decisionColumns = `d.id, d.owner_id, p.email AS owner_email, d.occurrence_id, d.title, d.proposal, d.state,
-	d.opens_at, d.closes_at, d.extensions, d.closed_at, d.decided_at, d.rationale, d.created_at, d.updated_at`
-
-const decisionFrom = ` FROM decisions d JOIN people p ON p.id = d.owner_id `
+// decisionColumns are a decision's columns, from decisions d.
+const decisionColumns = `d.id, d.owner_id, d.occurrence_id, d.title, d.proposal, d.state, d.opens_at, d.closes_at,
+	d.extensions, d.closed_at, d.decided_at, d.rationale, d.created_at, d.updated_at`
 
 func getDecision(ctx context.Context, q db.Queryer, id int64) (Decision, error) {
 	var d Decision
-	err := q.GetContext(ctx, &d, q.Rebind(`SELECT `+decisionColumns+decisionFrom+`WHERE d.id = ?`), id)
+	err := q.GetContext(ctx, &d, q.Rebind(`SELECT `+decisionColumns+` FROM decisions d WHERE d.id = ?`), id)
 	if db.IsNoRows(err) {
 		return Decision{}, errs.Errorf(errs.NotFound, "no decision %d", id)
 	}
 	if err != nil {
 		return Decision{}, fmt.Errorf("decision %d: %w", id, err)
 	}
-	return d, nil
+	ds := []Decision{d}
+	if err := nameOwners(ctx, q, ds); err != nil {
+		return Decision{}, err
+	}
+	return ds[0], nil
+}
+
+// nameOwners fills in each decision's owner address.
+func nameOwners(ctx context.Context, q db.Queryer, ds []Decision) error {
+	ids := make([]int64, len(ds))
+	for i, d := range ds {
+		ids[i] = d.OwnerID
+	}
+	ps, err := people.ByIDs(ctx, q, ids)
+	if err != nil {
+		return err
+	}
+	for i := range ds {
+		ds[i].OwnerEmail = ps[ds[i].OwnerID].Email
+	}
+	return nil
 }
 
 func contributions(ctx context.Context, q db.Queryer, decisionID int64) ([]Contribution, error) {
 	var out []Contribution
-	err := q.SelectContext(ctx, &out, q.Rebind(`SELECT c.id, c.decision_id, c.author_id, p.email AS author_email,
-		p.name AS author_name, c.kind, c.text, c.objection_state, c.reply, c.created_at, c.updated_at
-		FROM contributions c JOIN people p ON p.id = c.author_id WHERE c.decision_id = ? ORDER BY c.id`), decisionID)
+	err := q.SelectContext(ctx, &out, q.Rebind(`SELECT id, decision_id, author_id, kind, text, objection_state, reply,
+		created_at, updated_at FROM contributions WHERE decision_id = ? ORDER BY id`), decisionID)
 	if err != nil {
 		return nil, fmt.Errorf("contributions to decision %d: %w", decisionID, err)
 	}
+	return out, nameAuthors(ctx, q, out)
+}
+
+func nameAuthors(ctx context.Context, q db.Queryer, cs []Contribution) error {
+	ids := make([]int64, len(cs))
+	for i, c := range cs {
+		ids[i] = c.AuthorID
+	}
+	ps, err := people.ByIDs(ctx, q, ids)
+	if err != nil {
+		return err
+	}
+	for i := range cs {
+		p := ps[cs[i].AuthorID]
+		cs[i].AuthorEmail, cs[i].AuthorName = p.Email, p.Name
+	}
+	return nil
+}
+
+// recipients are the people with ids, by address, as the outbox needs them.
+func recipients(ctx context.Context, q db.Queryer, ids []int64) ([]mail.Recipient, error) {
+	ps, err := people.ByIDs(ctx, q, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]mail.Recipient, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, p.Recipient())
+	}
+	slices.SortFunc(out, func(a, b mail.Recipient) int { return cmp.Compare(a.Email, b.Email) })
 	return out, nil
 }
 
-// invitees are the people a decision asks, with what the outbox needs.
+// invitees are the people a decision asks, by address.
 func invitees(ctx context.Context, q db.Queryer, decisionID int64) ([]mail.Recipient, error) {
-	var out []mail.Recipient
-	err := q.SelectContext(ctx, &out, q.Rebind(`SELECT p.id, p.email, p.name, p.time_zone, p.work_start, p.work_end,
-		p.work_days, p.digest FROM decision_invitees i JOIN people p ON p.id = i.person_id
-		WHERE i.decision_id = ? ORDER BY p.email`), decisionID)
+	var ids []int64
+	err := q.SelectContext(ctx, &ids, q.Rebind(`SELECT person_id FROM decision_invitees WHERE decision_id = ?`), decisionID)
 	if err != nil {
 		return nil, fmt.Errorf("invitees of decision %d: %w", decisionID, err)
 	}
-	return out, nil
+	return recipients(ctx, q, ids)
 }
 
 func recipient(ctx context.Context, q db.Queryer, personID int64) (mail.Recipient, error) {
-	var r mail.Recipient
-	err := q.GetContext(ctx, &r, q.Rebind(`SELECT id, email, name, time_zone, work_start, work_end, work_days, digest
-		FROM people WHERE id = ?`), personID)
-	if err != nil {
-		return mail.Recipient{}, fmt.Errorf("person %d: %w", personID, err)
-	}
-	return r, nil
+	p, err := people.ByID(ctx, q, personID)
+	return p.Recipient(), err
 }
 
 func isInvited(ctx context.Context, q db.Queryer, decisionID, personID int64) (bool, error) {
@@ -86,17 +130,32 @@ func audit(ctx context.Context, q db.Queryer, decisionID int64, actor int64, act
 
 func auditTrail(ctx context.Context, q db.Queryer, decisionID int64) ([]AuditEntry, error) {
 	var out []AuditEntry
-	err := q.SelectContext(ctx, &out, q.Rebind(`SELECT a.id, a.actor_id, COALESCE(p.email, '') AS actor_email, a.action, a.detail, a.at
-		FROM decision_audit a LEFT JOIN people p ON p.id = a.actor_id WHERE a.decision_id = ? ORDER BY a.id`), decisionID)
+	err := q.SelectContext(ctx, &out, q.Rebind(`SELECT id, actor_id, action, detail, at
+		FROM decision_audit WHERE decision_id = ? ORDER BY id`), decisionID)
 	if err != nil {
 		return nil, fmt.Errorf("audit of decision %d: %w", decisionID, err)
+	}
+	var ids []int64
+	for _, e := range out {
+		if e.ActorID != nil {
+			ids = append(ids, *e.ActorID)
+		}
+	}
+	ps, err := people.ByIDs(ctx, q, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i, e := range out {
+		if e.ActorID != nil {
+			out[i].Actor = ps[*e.ActorID].Email
+		}
 	}
 	return out, nil
 }
 
 // canSee admits invitees, the owner and operators; others are told the
 // decision does not exist.
-func canSee(ctx context.Context, q db.Queryer, a Actor, d Decision) error {
+func canSee(ctx context.Context, q db.Queryer, a people.Actor, d Decision) error {
 	if a.Operator || a.PersonID == d.OwnerID {
 		return nil
 	}

@@ -3,11 +3,12 @@ package decisions
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
+	"meetingd/internal/db"
 	"meetingd/internal/errs"
+	"meetingd/internal/jobs"
+	"meetingd/internal/people"
 )
 
 // View is a decision with everything its page shows.
@@ -20,7 +21,7 @@ type View struct {
 }
 
 // Get returns a decision as a may see it.
-func (s *Service) Get(ctx context.Context, a Actor, id int64) (View, error) {
+func (s *Service) Get(ctx context.Context, a people.Actor, id int64) (View, error) {
 	d, err := getDecision(ctx, s.DB, id)
 	if err != nil {
 		return View{}, err
@@ -32,38 +33,15 @@ func (s *Service) Get(ctx context.Context, a Actor, id int64) (View, error) {
 	if v.Contributions, err = contributions(ctx, s.DB, id); err != nil {
 		return View{}, err
 	}
-	people, err := invitees(ctx, s.DB, id)
+	invited, err := invitees(ctx, s.DB, id)
 	if err != nil {
 		return View{}, err
 	}
-	for _, p := range people {
+	for _, p := range invited {
 		v.Invitees = append(v.Invitees, p.Email)
 	}
 	v.Audit, err = auditTrail(ctx, s.DB, id)
 	return v, err
-}
-
-// Cursor is a position in a list ordered by a time and then id.
-type Cursor struct {
-	At time.Time
-	ID int64
-}
-
-// String encodes the cursor for an API response.
-func (c Cursor) String() string { return fmt.Sprintf("%d.%d", c.At.UnixNano(), c.ID) }
-
-// ParseCursor decodes a cursor this API returned.
-func ParseCursor(s string) (*Cursor, error) {
-	if s == "" {
-		return nil, nil
-	}
-	at, id, ok := strings.Cut(s, ".")
-	ns, err1 := strconv.ParseInt(at, 10, 64)
-	n, err2 := strconv.ParseInt(id, 10, 64)
-	if !ok || err1 != nil || err2 != nil {
-		return nil, errs.Errorf(errs.Invalid, "cursor %q is not one this API returned", s)
-	}
-	return &Cursor{At: time.Unix(0, ns).UTC(), ID: n}, nil
 }
 
 // Filter narrows a list of decisions.
@@ -75,18 +53,19 @@ type Filter struct {
 
 var states = map[string]bool{Open: true, Contested: true, Accepted: true, Rejected: true, Deferred: true, Withdrawn: true}
 
-// List returns decisions a may see, soonest close first. Non-operators'
-// lists read their invitee rows, whose index matches the order.
-func (s *Service) List(ctx context.Context, a Actor, f Filter, after *Cursor, limit int) ([]Decision, error) {
+// List returns decisions a may see, soonest close first, after the cursor
+// (the last one's close time and id). Non-operators' lists read their
+// invitee rows, whose index matches the order.
+func (s *Service) List(ctx context.Context, a people.Actor, f Filter, after *db.Cursor, limit int) ([]Decision, error) {
 	if f.State != "" && !states[f.State] {
 		return nil, errs.Errorf(errs.Invalid, "state %q is not one of open, contested, accepted, rejected, deferred, withdrawn", f.State)
 	}
-	t := "d" // the table whose state and times the query filters and orders by
-	query, args := `SELECT `+decisionColumns+decisionFrom+`WHERE 1=1`, []any{}
+	t, id := "d", "d.id" // the table whose state and times the query filters and orders by
+	query, args := `SELECT `+decisionColumns+` FROM decisions d WHERE 1=1`, []any{}
 	if !a.Operator {
-		t = "i"
+		t, id = "i", "i.decision_id"
 		query = `SELECT ` + decisionColumns + ` FROM decision_invitees i JOIN decisions d ON d.id = i.decision_id
-			JOIN people p ON p.id = d.owner_id WHERE i.person_id = ?`
+			WHERE i.person_id = ?`
 		args = append(args, a.PersonID)
 	}
 	if f.State != "" {
@@ -101,23 +80,18 @@ func (s *Service) List(ctx context.Context, a Actor, f Filter, after *Cursor, li
 		query += ` AND d.owner_id = ?`
 		args = append(args, f.OwnerID)
 	}
-	id := "d.id"
-	if t == "i" {
-		id = "i.decision_id"
-	}
 	if after != nil {
 		query += ` AND (` + t + `.closes_at > ? OR (` + t + `.closes_at = ? AND ` + id + ` > ?))`
 		args = append(args, after.At, after.At, after.ID)
 	}
 	query += ` ORDER BY ` + t + `.closes_at, ` + id + ` LIMIT ?`
-	return s.query(ctx, query, append(args, limit))
+	return s.query(ctx, s.DB, query, append(args, limit))
 }
 
 // NeedsInput lists open decisions person is invited to and has not
 // contributed to, soonest close first.
-func (s *Service) NeedsInput(ctx context.Context, personID int64, after *Cursor, limit int) ([]Decision, error) {
+func (s *Service) NeedsInput(ctx context.Context, personID int64, after *db.Cursor, limit int) ([]Decision, error) {
 	query := `SELECT ` + decisionColumns + ` FROM decision_invitees i JOIN decisions d ON d.id = i.decision_id
-		JOIN people p ON p.id = d.owner_id
 		WHERE i.person_id = ? AND i.state = 'open' AND i.closes_at > ?
 		AND NOT EXISTS (SELECT 1 FROM contributions c WHERE c.decision_id = i.decision_id AND c.author_id = ?)`
 	args := []any{personID, s.Clock.Now(), personID}
@@ -126,17 +100,17 @@ func (s *Service) NeedsInput(ctx context.Context, personID int64, after *Cursor,
 		args = append(args, after.At, after.At, after.ID)
 	}
 	query += ` ORDER BY i.closes_at, i.decision_id LIMIT ?`
-	return s.query(ctx, query, append(args, limit))
+	return s.query(ctx, s.DB, query, append(args, limit))
 }
 
 // RecentlyClosed lists closed decisions a may see, latest first.
-func (s *Service) RecentlyClosed(ctx context.Context, a Actor, after *Cursor, limit int) ([]Decision, error) {
+func (s *Service) RecentlyClosed(ctx context.Context, a people.Actor, after *db.Cursor, limit int) ([]Decision, error) {
 	t, id := "d", "d.id"
-	query, args := `SELECT `+decisionColumns+decisionFrom+`WHERE d.closed_at IS NOT NULL`, []any{}
+	query, args := `SELECT `+decisionColumns+` FROM decisions d WHERE d.closed_at IS NOT NULL`, []any{}
 	if !a.Operator {
 		t, id = "i", "i.decision_id"
 		query = `SELECT ` + decisionColumns + ` FROM decision_invitees i JOIN decisions d ON d.id = i.decision_id
-			JOIN people p ON p.id = d.owner_id WHERE i.person_id = ? AND i.closed_at IS NOT NULL`
+			WHERE i.person_id = ? AND i.closed_at IS NOT NULL`
 		args = append(args, a.PersonID)
 	}
 	if after != nil {
@@ -144,13 +118,70 @@ func (s *Service) RecentlyClosed(ctx context.Context, a Actor, after *Cursor, li
 		args = append(args, after.At, after.At, after.ID)
 	}
 	query += ` ORDER BY ` + t + `.closed_at DESC, ` + id + ` DESC LIMIT ?`
-	return s.query(ctx, query, append(args, limit))
+	return s.query(ctx, s.DB, query, append(args, limit))
 }
 
-func (s *Service) query(ctx context.Context, query string, args []any) ([]Decision, error) {
+// OpenOf lists an occurrence's decisions still open, soonest close first.
+func (s *Service) OpenOf(ctx context.Context, q db.Queryer, occurrenceID int64) ([]Decision, error) {
+	return s.query(ctx, q, `SELECT `+decisionColumns+` FROM decisions d WHERE d.occurrence_id = ? AND d.state = 'open'
+		ORDER BY d.closes_at, d.id`, []any{occurrenceID})
+}
+
+func (s *Service) query(ctx context.Context, q db.Queryer, query string, args []any) ([]Decision, error) {
 	var out []Decision
-	if err := s.DB.SelectContext(ctx, &out, s.DB.Rebind(query), args...); err != nil {
+	if err := q.SelectContext(ctx, &out, q.Rebind(query), args...); err != nil {
 		return nil, fmt.Errorf("list decisions: %w", err)
 	}
+	return out, nameOwners(ctx, q, out)
+}
+
+// Closing is when a decision someone is invited to closes, for their feed.
+type Closing struct {
+	ID       int64     `db:"id"`
+	Title    string    `db:"title"`
+	ClosesAt time.Time `db:"closes_at"`
+}
+
+// ClosingsOf lists the closings, from since on, of the decisions personID
+// is invited to and that were not withdrawn, soonest first.
+func (s *Service) ClosingsOf(ctx context.Context, personID int64, since time.Time, limit int) ([]Closing, error) {
+	var out []Closing
+	err := s.DB.SelectContext(ctx, &out, s.DB.Rebind(`SELECT d.id, d.title, d.closes_at
+		FROM decision_invitees i JOIN decisions d ON d.id = i.decision_id
+		WHERE i.person_id = ? AND d.closes_at >= ? AND d.state <> ? ORDER BY d.closes_at LIMIT ?`),
+		personID, since, Withdrawn, limit)
+	if err != nil {
+		return nil, fmt.Errorf("closings of person %d: %w", personID, err)
+	}
 	return out, nil
+}
+
+// CountOpen is how many decisions take contributions now.
+func (s *Service) CountOpen(ctx context.Context) (int, error) {
+	var n int
+	if err := s.DB.GetContext(ctx, &n, s.DB.Rebind(`SELECT COUNT(*) FROM decisions WHERE state = ?`), Open); err != nil {
+		return 0, fmt.Errorf("count open decisions: %w", err)
+	}
+	return n, nil
+}
+
+// Reader checks a decide link and returns whom it was sent to and the
+// decision it opens.
+func (s *Service) Reader(ctx context.Context, token string) (people.Person, int64, error) {
+	c, err := s.Links.Verify(token, ActionDecide, s.Clock.Now())
+	if err != nil {
+		return people.Person{}, 0, err
+	}
+	p, err := people.ByID(ctx, s.DB, c.Person)
+	return p, c.Subject, err
+}
+
+// Finished is the decision an EventFinished job is about, with its final
+// state.
+func Finished(ctx context.Context, q db.Queryer, subject string) (Decision, error) {
+	id, err := jobs.SubjectID(subject, SubjectPrefix)
+	if err != nil {
+		return Decision{}, err
+	}
+	return getDecision(ctx, q, id)
 }

@@ -6,6 +6,7 @@ import (
 
 	"meetingd/internal/db"
 	"meetingd/internal/errs"
+	"meetingd/internal/people"
 )
 
 // roleOf is the actor's role in the occurrence, "" if not invited.
@@ -24,7 +25,7 @@ func roleOf(ctx context.Context, q db.Queryer, occID, personID int64) (string, e
 
 // canSee refuses an actor who is neither invited nor an operator, as if
 // the occurrence did not exist, so ids reveal nothing.
-func canSee(ctx context.Context, q db.Queryer, a Actor, o Occurrence) (string, error) {
+func canSee(ctx context.Context, q db.Queryer, a people.Actor, o Occurrence) (string, error) {
 	if a.Operator {
 		return RoleOrganizer, nil
 	}
@@ -39,7 +40,7 @@ func canSee(ctx context.Context, q db.Queryer, a Actor, o Occurrence) (string, e
 }
 
 // canOrganize admits the organizer, speakers and operators.
-func canOrganize(ctx context.Context, q db.Queryer, a Actor, o Occurrence, what string) error {
+func canOrganize(ctx context.Context, q db.Queryer, a people.Actor, o Occurrence, what string) error {
 	role, err := canSee(ctx, q, a, o)
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"meetingd/internal/db"
 	"meetingd/internal/errs"
 	"meetingd/internal/jobs"
+	"meetingd/internal/people"
 )
 
 // ActionItemInput is a new action item. Owner and due date are required:
@@ -26,7 +27,7 @@ const ActionReminderLead = 24 * time.Hour
 
 // AddActionItem records an action item from an occurrence and schedules its
 // reminder.
-func (s *Service) AddActionItem(ctx context.Context, a Actor, occID int64, in ActionItemInput) (ActionItem, error) {
+func (s *Service) AddActionItem(ctx context.Context, a people.Actor, occID int64, in ActionItemInput) (ActionItem, error) {
 	in.Text = strings.TrimSpace(in.Text)
 	switch {
 	case in.Text == "":
@@ -51,7 +52,7 @@ func (s *Service) AddActionItem(ctx context.Context, a Actor, occID int64, in Ac
 		if _, err := canSee(ctx, tx, a, o); err != nil {
 			return err
 		}
-		owner, err := EnsurePerson(ctx, tx, in.Owner, "", o.TimeZone, now)
+		owner, err := people.Ensure(ctx, tx, in.Owner, "", o.TimeZone, now)
 		if err != nil {
 			return err
 		}
@@ -65,7 +66,7 @@ func (s *Service) AddActionItem(ctx context.Context, a Actor, occID int64, in Ac
 		if err != nil {
 			return fmt.Errorf("store action item: %w", err)
 		}
-		if err := jobs.Schedule(ctx, tx, now, JobActionItemDue, fmt.Sprintf("action:%d", id), in.Due.Add(-ActionReminderLead)); err != nil {
+		if err := jobs.Schedule(ctx, tx, now, JobActionItemDue, jobs.Subject("action:", id), in.Due.Add(-ActionReminderLead)); err != nil {
 			return err
 		}
 		out, err = actionItem(ctx, tx, id)
@@ -80,7 +81,7 @@ func (s *Service) AddActionItem(ctx context.Context, a Actor, occID int64, in Ac
 
 // SetActionItemDone marks an action item done or not done. Its owner, and
 // the organizer or speakers of its occurrence, may.
-func (s *Service) SetActionItemDone(ctx context.Context, a Actor, id int64, done bool) (ActionItem, error) {
+func (s *Service) SetActionItemDone(ctx context.Context, a people.Actor, id int64, done bool) (ActionItem, error) {
 	var out ActionItem
 	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		now := s.Clock.Now()
@@ -107,7 +108,7 @@ func (s *Service) SetActionItemDone(ctx context.Context, a Actor, id int64, done
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE action_items SET done_at = ? WHERE id = ?`), doneAt, id); err != nil {
 			return fmt.Errorf("action item %d: %w", id, err)
 		}
-		subject := fmt.Sprintf("action:%d", id)
+		subject := jobs.Subject("action:", id)
 		if done {
 			err = jobs.Cancel(ctx, tx, now, subject)
 		} else if due := it.DueAt.Add(-ActionReminderLead); due.After(now) {
@@ -124,34 +125,33 @@ func (s *Service) SetActionItemDone(ctx context.Context, a Actor, id int64, done
 
 // ActionItemsOf lists a person's action items by due date, open ones only
 // unless all, after the cursor (the last item's due time and id).
-func (s *Service) ActionItemsOf(ctx context.Context, personID int64, all bool, after *ActionItem, limit int) ([]ActionItem, error) {
-	query := `SELECT i.id, i.occurrence_id, i.owner_id, p.email AS owner_email, i.text, i.due_at, i.done_at, i.created_at
-		FROM action_items i JOIN people p ON p.id = i.owner_id WHERE i.owner_id = ?`
+func (s *Service) ActionItemsOf(ctx context.Context, personID int64, all bool, after *db.Cursor, limit int) ([]ActionItem, error) {
+	query := `SELECT ` + actionColumns + ` FROM action_items WHERE owner_id = ?`
 	args := []any{personID}
 	if !all {
-		query += ` AND i.done_at IS NULL`
+		query += ` AND done_at IS NULL`
 	}
 	if after != nil {
-		query += ` AND (i.due_at > ? OR (i.due_at = ? AND i.id > ?))`
-		args = append(args, after.DueAt, after.DueAt, after.ID)
+		query += ` AND (due_at > ? OR (due_at = ? AND id > ?))`
+		args = append(args, after.At, after.At, after.ID)
 	}
-	query += ` ORDER BY i.due_at, i.id LIMIT ?`
+	query += ` ORDER BY due_at, id LIMIT ?`
 	var out []ActionItem
 	if err := s.DB.SelectContext(ctx, &out, s.DB.Rebind(query), append(args, limit)...); err != nil {
 		return nil, fmt.Errorf("action items of %d: %w", personID, err)
 	}
-	return out, nil
+	return out, nameOwners(ctx, s.DB, out)
 }
 
 func actionItem(ctx context.Context, q db.Queryer, id int64) (ActionItem, error) {
 	var it ActionItem
-	err := q.GetContext(ctx, &it, q.Rebind(`SELECT i.id, i.occurrence_id, i.owner_id, p.email AS owner_email, i.text,
-		i.due_at, i.done_at, i.created_at FROM action_items i JOIN people p ON p.id = i.owner_id WHERE i.id = ?`), id)
+	err := q.GetContext(ctx, &it, q.Rebind(`SELECT `+actionColumns+` FROM action_items WHERE id = ?`), id)
 	if db.IsNoRows(err) {
 		return ActionItem{}, errs.Errorf(errs.NotFound, "no action item %d", id)
 	}
 	if err != nil {
 		return ActionItem{}, fmt.Errorf("action item %d: %w", id, err)
 	}
-	return it, nil
+	items := []ActionItem{it}
+	return items[0], nameOwners(ctx, q, items)
 }

@@ -9,6 +9,7 @@ import (
 
 	"meetingd/internal/db"
 	"meetingd/internal/errs"
+	"meetingd/internal/people"
 )
 
 // AttendancePatch records what happened for one attendee.
@@ -20,7 +21,7 @@ type AttendancePatch struct {
 
 // RecordAttendance sets an attendee's attendance or RSVP. The organizer,
 // speakers and operators may record anyone's; others only their own.
-func (s *Service) RecordAttendance(ctx context.Context, a Actor, occID int64, p AttendancePatch) (Attendee, error) {
+func (s *Service) RecordAttendance(ctx context.Context, a people.Actor, occID int64, p AttendancePatch) (Attendee, error) {
 	if p.Attendance == nil && p.RSVP == nil {
 		return Attendee{}, errs.Errorf(errs.Invalid, "give attendance (present, absent, async) or rsvp (needs_action, accepted, declined, tentative)")
 	}
@@ -40,7 +41,7 @@ func (s *Service) RecordAttendance(ctx context.Context, a Actor, occID int64, p 
 		if err != nil {
 			return err
 		}
-		who, err := PersonByEmail(ctx, tx, p.Email)
+		who, err := people.ByEmail(ctx, tx, p.Email)
 		if err != nil {
 			return errs.Errorf(errs.Invalid, "%s is not invited to occurrence %d", p.Email, occID)
 		}
@@ -70,7 +71,7 @@ func (s *Service) RecordAttendance(ctx context.Context, a Actor, occID int64, p 
 // SetRecording attaches a recording link. 1:1s (exactly two people) and
 // private or sensitive meetings refuse one: people speak freely there
 // because nothing is kept.
-func (s *Service) SetRecording(ctx context.Context, a Actor, occID int64, link string) (Occurrence, error) {
+func (s *Service) SetRecording(ctx context.Context, a people.Actor, occID int64, link string) (Occurrence, error) {
 	u, err := url.Parse(link)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return Occurrence{}, errs.Errorf(errs.Invalid, "recording url %q is not an http(s) URL", link)

@@ -1,6 +1,7 @@
 package meetings
 
 import (
+	"meetingd/internal/people"
 	"strings"
 	"time"
 )
@@ -66,7 +67,7 @@ func (e Event) Humans() []EventAttendee {
 	seen := map[string]bool{}
 	var out []EventAttendee
 	add := func(a EventAttendee) {
-		email := NormalizeEmail(a.Email)
+		email := people.NormalizeEmail(a.Email)
 		if email == "" || a.Resource || seen[email] {
 			return
 		}
@@ -100,13 +101,4 @@ func (e Event) SkipReason() string {
 		return "fewer than two people"
 	}
 	return ""
-}
-
-// NormalizeEmail lower-cases an address and strips a mailto: prefix.
-func NormalizeEmail(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) >= 7 && strings.EqualFold(s[:7], "mailto:") {
-		s = s[7:]
-	}
-	return strings.ToLower(s)
 }

@@ -8,6 +8,7 @@ import (
 
 	"meetingd/internal/db"
 	"meetingd/internal/errs"
+	"meetingd/internal/people"
 )
 
 // What a calendar source that keeps notes docs elsewhere (Google Docs)
@@ -17,6 +18,7 @@ import (
 // SeriesRef is a series as an external source sees it.
 type SeriesRef struct {
 	ID          int64  `db:"id"`
+	CalendarID  int64  `db:"calendar_id"`
 	UID         string `db:"uid"`
 	Title       string `db:"title"`
 	OrganizerID int64  `db:"organizer_id"`
@@ -25,12 +27,14 @@ type SeriesRef struct {
 	DocURL      string `db:"doc_url"`
 }
 
+const seriesRefQuery = `SELECT s.id, s.calendar_id, s.uid, s.title, s.organizer_id,
+		d.kind AS doc_kind, d.external_id AS doc_external_id, d.url AS doc_url
+	FROM series s JOIN notes_docs d ON d.series_id = s.id `
+
 // SeriesByUID finds a calendar's series by its UID.
 func SeriesByUID(ctx context.Context, q db.Queryer, calendarID int64, uid string) (SeriesRef, error) {
 	var s SeriesRef
-	err := q.GetContext(ctx, &s, q.Rebind(`SELECT s.id, s.uid, s.title, s.organizer_id,
-			d.kind AS doc_kind, d.external_id AS doc_external_id, d.url AS doc_url
-		FROM series s JOIN notes_docs d ON d.series_id = s.id WHERE s.calendar_id = ? AND s.uid = ?`), calendarID, uid)
+	err := q.GetContext(ctx, &s, q.Rebind(seriesRefQuery+`WHERE s.calendar_id = ? AND s.uid = ?`), calendarID, uid)
 	if db.IsNoRows(err) {
 		return SeriesRef{}, errs.Errorf(errs.NotFound, "no series %q in calendar %d", uid, calendarID)
 	}
@@ -38,6 +42,33 @@ func SeriesByUID(ctx context.Context, q db.Queryer, calendarID int64, uid string
 		return SeriesRef{}, fmt.Errorf("series %s: %w", uid, err)
 	}
 	return s, nil
+}
+
+// SeriesByID finds a series by id.
+func SeriesByID(ctx context.Context, q db.Queryer, id int64) (SeriesRef, error) {
+	var s SeriesRef
+	err := q.GetContext(ctx, &s, q.Rebind(seriesRefQuery+`WHERE s.id = ?`), id)
+	if db.IsNoRows(err) {
+		return SeriesRef{}, errs.Errorf(errs.NotFound, "no series %d", id)
+	}
+	if err != nil {
+		return SeriesRef{}, fmt.Errorf("series %d: %w", id, err)
+	}
+	return s, nil
+}
+
+// SeriesOf is the series of occurrence occID, or 0 if there is no such
+// occurrence.
+func SeriesOf(ctx context.Context, q db.Queryer, occID int64) (int64, error) {
+	var id int64
+	err := q.GetContext(ctx, &id, q.Rebind(`SELECT series_id FROM occurrences WHERE id = ?`), occID)
+	if db.IsNoRows(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("occurrence %d: %w", occID, err)
+	}
+	return id, nil
 }
 
 // SetNotesDoc records that the series' notes doc lives outside meetingd
@@ -94,7 +125,7 @@ func SeriesOccurrences(ctx context.Context, q db.Queryer, seriesID int64) ([]Occ
 // Pre-read section: stored, and, if it holds more than the placeholder
 // before the start, the pre-read becomes ready as if published.
 func (s *Service) SetPreReadFromDoc(ctx context.Context, occID int64, text string) error {
-	_, err := s.UpdateSection(ctx, Actor{Operator: true}, occID, SectionPatch{PreRead: &text})
+	_, err := s.UpdateSection(ctx, people.Actor{Operator: true}, occID, SectionPatch{PreRead: &text})
 	return err
 }
 

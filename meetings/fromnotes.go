@@ -9,25 +9,19 @@ import (
 	"strings"
 	"time"
 
+	"meetingd/decisions"
 	"meetingd/internal/db"
 	"meetingd/internal/jobs"
+	"meetingd/internal/people"
 )
 
-// LinkedDecision is a decision open for contributions, as the notes email
-// lists it.
-type LinkedDecision struct {
-	Title    string
-	ClosesAt time.Time
-}
+// When an occurrence's notes are shared, the lines people wrote under two
+// headings act: an action item line that names an owner and a due date
+// becomes an action item, and a "DECISION: …" line under Decisions opens a
+// decision. Each line acts once, however often the notes are shared.
 
-// NotesHook runs when an occurrence's notes are shared, inside that
-// transaction: the decisions package turns proposed decisions in the notes
-// into decisions and lists those open for the occurrence.
-type NotesHook func(ctx context.Context, q db.Queryer, o Occurrence, organizerID int64, sec Section) ([]LinkedDecision, error)
-
-// NoteKey identifies a line of an occurrence's notes, so sharing the notes
-// twice creates what the line asks for once.
-func NoteKey(occID int64, kind, line string) string {
+// noteKey identifies a line of an occurrence's notes.
+func noteKey(occID int64, kind, line string) string {
 	sum := sha256.Sum256([]byte(strings.TrimSpace(line)))
 	return fmt.Sprintf("notes:%d:%s:%s", occID, kind, hex.EncodeToString(sum[:8]))
 }
@@ -36,6 +30,9 @@ var (
 	emailRE = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}`)
 	dateRE  = regexp.MustCompile(`\b(\d{4}-\d{2}-\d{2})\b`)
 	bullet  = regexp.MustCompile(`^\s*(?:[-*•]|\d+[.)]|\[[ xX]?\])\s*`)
+	// proposedRE finds a proposed decision: "DECISION: <what>", as a list
+	// item or not.
+	proposedRE = regexp.MustCompile(`(?i)^\s*(?:[-*•]\s*)?decision:\s*(.+)$`)
 )
 
 // actionItemsFromNotes creates an action item for each line of the Action
@@ -50,33 +47,75 @@ func (s *Service) actionItemsFromNotes(ctx context.Context, q db.Queryer, now ti
 			continue
 		}
 		email, date := emailRE.FindString(line), dateRE.FindString(line)
-		if email == "" || date == "" {
+		day, err := time.Parse("2006-01-02", date)
+		if email == "" || err != nil {
 			untracked = append(untracked, line)
 			continue
 		}
-		owner, err := EnsurePerson(ctx, q, email, "", o.TimeZone, now)
+		owner, err := people.Ensure(ctx, q, email, "", o.TimeZone, now)
 		if err != nil {
 			return nil, err
 		}
-		day, err := time.ParseInLocation("2006-01-02", date, owner.location())
-		if err != nil {
-			untracked = append(untracked, line)
-			continue
-		}
-		due := day.Add(time.Duration(owner.WorkEnd) * time.Minute)
+		due := owner.EndOfWorkday(day)
 		text := strings.TrimSpace(bullet.ReplaceAllString(line, ""))
 		var ids []int64
 		err = q.SelectContext(ctx, &ids, q.Rebind(`INSERT INTO action_items (occurrence_id, owner_id, text, due_at, created_at, source_key)
 			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source_key) DO NOTHING RETURNING id`),
-			o.ID, owner.ID, text, due.UTC(), now, NoteKey(o.ID, "action", line))
+			o.ID, owner.ID, text, due.UTC(), now, noteKey(o.ID, "action", line))
 		if err != nil {
 			return nil, fmt.Errorf("action item from notes: %w", err)
 		}
 		for _, id := range ids {
-			if err := jobs.Schedule(ctx, q, now, JobActionItemDue, fmt.Sprintf("action:%d", id), due.Add(-ActionReminderLead)); err != nil {
+			if err := jobs.Schedule(ctx, q, now, JobActionItemDue, jobs.Subject("action:", id), due.Add(-ActionReminderLead)); err != nil {
 				return nil, err
 			}
 		}
 	}
 	return untracked, nil
+}
+
+// decisionsFromNotes opens each decision the Decisions heading proposes,
+// owned by the organizer with every attendee invited, and lists the
+// occurrence's decisions still open, for the notes email.
+func (s *Service) decisionsFromNotes(ctx context.Context, q db.Queryer, now time.Time, o Occurrence, organizerID int64, sec Section) ([]LinkedDecision, error) {
+	var proposals []decisions.Proposal
+	for _, line := range strings.Split(sec.Decisions, "\n") {
+		m := proposedRE.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		what := strings.TrimSpace(m[1])
+		title := what
+		if len(title) > 300 {
+			title = title[:300]
+		}
+		proposals = append(proposals, decisions.Proposal{Title: title, Key: noteKey(o.ID, "decision", line),
+			Proposal: fmt.Sprintf("%s\n\nProposed in the notes of %q (%s).", what, o.Title, o.StartsAt.Format("2006-01-02"))})
+	}
+	if len(proposals) > 0 {
+		invite, err := attendeeIDs(ctx, q, o.ID)
+		if err != nil {
+			return nil, err
+		}
+		from := decisions.Origin{OccurrenceID: o.ID, Attendees: invite}
+		if err := s.Decisions.OpenProposals(ctx, q, now, from, organizerID, proposals); err != nil {
+			return nil, err
+		}
+	}
+	open, err := s.Decisions.OpenOf(ctx, q, o.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]LinkedDecision, 0, len(open))
+	for _, d := range open {
+		out = append(out, LinkedDecision{Title: d.Title, ClosesAt: d.ClosesAt})
+	}
+	return out, nil
+}
+
+// LinkedDecision is a decision open for contributions, as the notes email
+// lists it.
+type LinkedDecision struct {
+	Title    string
+	ClosesAt time.Time
 }

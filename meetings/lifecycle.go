@@ -3,8 +3,6 @@ package meetings
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -13,6 +11,7 @@ import (
 	"meetingd/internal/errs"
 	"meetingd/internal/jobs"
 	"meetingd/internal/mail"
+	"meetingd/internal/people"
 )
 
 // Each handler re-reads the state it acts on and does nothing if the step
@@ -29,11 +28,11 @@ func (s *Service) runReminder(ctx context.Context, j jobs.Job) error {
 		if err != nil {
 			return err
 		}
-		org, err := PersonByID(ctx, tx, ser.OrganizerID)
+		org, err := people.ByID(ctx, tx, ser.OrganizerID)
 		if err != nil {
 			return err
 		}
-		data.NotesURL = s.notesLink(ser.ID, org.ID, o.ID, now)
+		data.NotesURL = s.NotesLink(ser.ID, org.ID, o.ID, now)
 		data.PublishURL = s.publishLink(o, org.ID)
 		_, err = s.Outbox.Enqueue(ctx, tx, mail.Message{Kind: MailReminder, SubjectKey: o.version() + "/" + j.Variant(),
 			To: org.Recipient(), Latest: o.PreReadDueAt, Data: data})
@@ -101,15 +100,13 @@ func (s *Service) runNotesShared(ctx context.Context, j jobs.Job) error {
 		if err != nil {
 			return err
 		}
-		var open []LinkedDecision
-		if s.OnNotesShared != nil {
-			ser, err := getSeries(ctx, tx, o.SeriesID)
-			if err != nil {
-				return err
-			}
-			if open, err = s.OnNotesShared(ctx, tx, o, ser.OrganizerID, sec); err != nil {
-				return err
-			}
+		ser, err := getSeries(ctx, tx, o.SeriesID)
+		if err != nil {
+			return err
+		}
+		open, err := s.decisionsFromNotes(ctx, tx, now, o, ser.OrganizerID, sec)
+		if err != nil {
+			return err
 		}
 		return s.mailAll(ctx, tx, now, o, MailNotesShared, o.subject(), false, o.EndsAt.Add(24*time.Hour), func(m *OccurrenceMail) {
 			m.Decisions, m.Untracked = open, untracked
@@ -118,7 +115,7 @@ func (s *Service) runNotesShared(ctx context.Context, j jobs.Job) error {
 }
 
 func (s *Service) runActionItemDue(ctx context.Context, j jobs.Job) error {
-	id, err := subjectID(j.Subject, "action:")
+	id, err := jobs.SubjectID(j.Subject, "action:")
 	if err != nil {
 		return err
 	}
@@ -133,7 +130,7 @@ func (s *Service) runActionItemDue(ctx context.Context, j jobs.Job) error {
 		if it.DoneAt != nil {
 			return nil
 		}
-		owner, err := PersonByID(ctx, tx, it.OwnerID)
+		owner, err := people.ByID(ctx, tx, it.OwnerID)
 		if err != nil {
 			return err
 		}
@@ -145,7 +142,7 @@ func (s *Service) runActionItemDue(ctx context.Context, j jobs.Job) error {
 
 // withOccurrence runs fn in a transaction on the occurrence j is about.
 func (s *Service) withOccurrence(ctx context.Context, j jobs.Job, fn func(*sqlx.Tx, Occurrence) error) error {
-	id, err := subjectID(j.Subject, "occurrence:")
+	id, err := jobs.SubjectID(j.Subject, "occurrence:")
 	if err != nil {
 		return err
 	}
@@ -156,13 +153,4 @@ func (s *Service) withOccurrence(ctx context.Context, j jobs.Job, fn func(*sqlx.
 		}
 		return fn(tx, o)
 	})
-}
-
-func subjectID(subject, prefix string) (int64, error) {
-	rest, ok := strings.CutPrefix(subject, prefix)
-	id, err := strconv.ParseInt(rest, 10, 64)
-	if !ok || err != nil {
-		return 0, fmt.Errorf("job subject %q is not %s<id>", subject, prefix)
-	}
-	return id, nil
 }

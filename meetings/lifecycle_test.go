@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"meetingd/internal/errs"
+	"meetingd/internal/people"
 	"meetingd/meetings"
 )
 
@@ -39,7 +40,7 @@ func TestOptionalByDefaultRoles(t *testing.T) {
 		h := newHarness(t)
 		h.svc.Cfg.OptionalByDefault = policy
 		h.sync(event("m", start))
-		v, err := h.svc.View(ctx, meetings.Actor{Operator: true}, h.occurrence("m").ID)
+		v, err := h.svc.View(ctx, operator, h.occurrence("m").ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -70,11 +71,11 @@ func TestResyncUpdatesNeverDuplicates(t *testing.T) {
 		t.Fatalf("resync = %+v", res)
 	}
 	var n int
-	h.db.Get(&n, `SELECT COUNT(*) FROM occurrences`)
+	h.DB.Get(&n, `SELECT COUNT(*) FROM occurrences`)
 	if n != 1 {
 		t.Fatalf("%d occurrences after resync", n)
 	}
-	v, _ := h.svc.View(ctx, meetings.Actor{Operator: true}, h.occurrence("m").ID)
+	v, _ := h.svc.View(ctx, operator, h.occurrence("m").ID)
 	if v.Title != "Renamed" || len(v.Attendees) != 2 {
 		t.Fatalf("title %q, %d attendees", v.Title, len(v.Attendees))
 	}
@@ -149,7 +150,7 @@ func TestPreReadSectionContentMakesItReady(t *testing.T) {
 	h := newHarness(t)
 	h.sync(event("m", start))
 	id := h.occurrence("m").ID
-	v, _ := h.svc.View(ctx, meetings.Actor{Operator: true}, id)
+	v, _ := h.svc.View(ctx, operator, id)
 	same := v.Section.PreRead
 	if _, err := h.svc.UpdateSection(ctx, h.actor("ben@example.com"), id, meetings.SectionPatch{PreRead: &same}); err != nil {
 		t.Fatal(err)
@@ -181,7 +182,7 @@ func TestMovedMeetingMovesItsSteps(t *testing.T) {
 		t.Fatalf("moved a week later: state %s, due %s", o.PreReadState, o.PreReadDueAt)
 	}
 	var due time.Time
-	h.db.Get(&due, `SELECT run_at FROM jobs WHERE kind = 'preread.deadline' AND state = 'pending'`)
+	h.DB.Get(&due, `SELECT run_at FROM jobs WHERE kind = 'preread.deadline' AND state = 'pending'`)
 	if !due.Equal(o.PreReadDueAt) {
 		t.Fatalf("deadline job at %s, want %s", due, o.PreReadDueAt)
 	}
@@ -249,15 +250,15 @@ func TestAttendanceRecording(t *testing.T) {
 func TestOnlyInviteesSeeAMeeting(t *testing.T) {
 	h := newHarness(t)
 	h.sync(event("m", start))
-	stranger, err := meetings.EnsurePerson(ctx, h.db, "zed@example.com", "", "UTC", t0)
+	stranger, err := people.Ensure(ctx, h.DB, "zed@example.com", "", "UTC", t0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	id := h.occurrence("m").ID
-	if _, err := h.svc.View(ctx, meetings.Actor{PersonID: stranger.ID}, id); errs.Code(err) != errs.NotFound {
+	if _, err := h.svc.View(ctx, people.Actor{PersonID: stranger.ID}, id); errs.Code(err) != errs.NotFound {
 		t.Fatalf("stranger viewed: %v", err)
 	}
-	list, _ := h.svc.Upcoming(ctx, meetings.Actor{PersonID: stranger.ID}, t0, nil, 10)
+	list, _ := h.svc.Upcoming(ctx, people.Actor{PersonID: stranger.ID}, t0, nil, 10)
 	if len(list) != 0 {
 		t.Fatalf("stranger lists %d", len(list))
 	}
@@ -270,23 +271,23 @@ func TestNonUrgentMailWaitsForWorkingHours(t *testing.T) {
 	h := newHarness(t)
 	h.sync(event("m", start))
 	tokyo := "Asia/Tokyo"
-	if _, err := meetings.UpdatePerson(ctx, h.db, h.person("ben@example.com").ID, meetings.PersonPatch{TimeZone: &tokyo}); err != nil {
+	if _, err := people.Update(ctx, h.DB, h.person("ben@example.com").ID, people.Patch{TimeZone: &tokyo}); err != nil {
 		t.Fatal(err)
 	}
 	// Published Monday 2 Nov at 20:00 UTC: 05:00 Tuesday in Tokyo.
-	h.clock.Set(t0.Add(12 * time.Hour))
+	h.Clock.Set(t0.Add(12 * time.Hour))
 	text := "Plan"
 	if _, err := h.svc.Publish(ctx, h.actor("ana@example.com"), h.occurrence("m").ID, &text); err != nil {
 		t.Fatal(err)
 	}
 	var nb time.Time
-	h.db.Get(&nb, `SELECT not_before FROM outbox WHERE to_addr = 'ben@example.com' AND kind = 'preread_published'`)
+	h.DB.Get(&nb, `SELECT not_before FROM outbox WHERE to_addr = 'ben@example.com' AND kind = 'preread_published'`)
 	want := time.Date(2026, 11, 3, 9, 0, 0, 0, time.FixedZone("JST", 9*3600))
 	if !nb.Equal(want) {
 		t.Fatalf("held until %s, want %s", nb, want.UTC())
 	}
 	var body string
-	h.db.Get(&body, `SELECT text_body FROM outbox WHERE to_addr = 'ben@example.com' AND kind = 'preread_published'`)
+	h.DB.Get(&body, `SELECT text_body FROM outbox WHERE to_addr = 'ben@example.com' AND kind = 'preread_published'`)
 	if !strings.Contains(body, "Fri 6 Nov 2026, 01:00 JST") && !strings.Contains(body, "Thu 5 Nov 2026, 23:00 JST") {
 		t.Fatalf("start not shown in Tokyo time:\n%s", body)
 	}

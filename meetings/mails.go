@@ -10,6 +10,7 @@ import (
 
 	"meetingd/internal/links"
 	"meetingd/internal/mail"
+	"meetingd/internal/people"
 )
 
 // Email kinds, each with templates in templates/email.
@@ -50,7 +51,7 @@ func (s *Service) occurrenceMail(ctx context.Context, tx *sqlx.Tx, o Occurrence)
 	if err != nil {
 		return OccurrenceMail{}, Series{}, err
 	}
-	org, err := PersonByID(ctx, tx, ser.OrganizerID)
+	org, err := people.ByID(ctx, tx, ser.OrganizerID)
 	if err != nil {
 		return OccurrenceMail{}, Series{}, err
 	}
@@ -70,9 +71,9 @@ func (s *Service) occurrenceMail(ctx context.Context, tx *sqlx.Tx, o Occurrence)
 		State: o.PreReadState, Organizer: org.Display(), Section: sec, Attendees: atts, ActionItems: items}, ser, nil
 }
 
-// notesLink is the notes doc's URL, signed so the recipient can open and
+// NotesLink is the notes doc's URL, signed so the recipient can open and
 // edit it from the email without signing in.
-func (s *Service) notesLink(seriesID, personID int64, occID int64, now time.Time) string {
+func (s *Service) NotesLink(seriesID, personID int64, occID int64, now time.Time) string {
 	tok := s.Links.Sign(links.Claims{Action: ActionNotes, Subject: seriesID, Person: personID, Expires: now.Add(s.Cfg.LinkTTL)})
 	return fmt.Sprintf("%s/notes/%d?t=%s#occurrence-%d", s.baseURL(), seriesID, url.QueryEscape(tok), occID)
 }
@@ -101,7 +102,7 @@ func (s *Service) mailAll(ctx context.Context, tx *sqlx.Tx, now time.Time, o Occ
 	}
 	for _, p := range people {
 		d := data
-		d.NotesURL = s.notesLink(ser.ID, p.ID, o.ID, now)
+		d.NotesURL = s.NotesLink(ser.ID, p.ID, o.ID, now)
 		if _, err := s.Outbox.Enqueue(ctx, tx, mail.Message{Kind: kind, SubjectKey: key, To: p.Recipient(),
 			Urgent: urgent, Latest: latest, Data: d}); err != nil {
 			return err

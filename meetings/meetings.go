@@ -1,41 +1,13 @@
-// Package meetings holds series, occurrences, notes docs, pre-reads and
-// attendance, the rules of their lifecycle, and their store.
+// Package meetings holds series, occurrences, notes docs, pre-reads,
+// attendance and action items: the rules of a meeting's lifecycle, from the
+// events calendars report to the notes shared after it, and their store.
+// Decisions proposed in the notes are opened through the decisions package.
 package meetings
 
 import (
 	"fmt"
 	"time"
-
-	"meetingd/internal/mail"
 )
-
-// Person is anyone meetingd emails: organizers and attendees.
-type Person struct {
-	ID        int64     `db:"id" json:"id"`
-	Email     string    `db:"email" json:"email"`
-	Name      string    `db:"name" json:"name"`
-	TimeZone  string    `db:"time_zone" json:"time_zone"`
-	WorkStart int       `db:"work_start" json:"-"`
-	WorkEnd   int       `db:"work_end" json:"-"`
-	WorkDays  int       `db:"work_days" json:"-"`
-	Digest    bool      `db:"digest" json:"digest"`
-	Operator  bool      `db:"operator" json:"operator"`
-	CreatedAt time.Time `db:"created_at" json:"-"`
-}
-
-// Recipient is p as the outbox needs them.
-func (p Person) Recipient() mail.Recipient {
-	return mail.Recipient{ID: p.ID, Email: p.Email, Name: p.Name, TimeZone: p.TimeZone,
-		WorkStart: p.WorkStart, WorkEnd: p.WorkEnd, WorkDays: p.WorkDays, Digest: p.Digest}
-}
-
-// Display is the person's name, or their address when it is unknown.
-func (p Person) Display() string {
-	if p.Name != "" {
-		return p.Name
-	}
-	return p.Email
-}
 
 // Series is one meeting over time. It owns one notes doc.
 type Series struct {
@@ -95,9 +67,9 @@ func (o Occurrence) version() string {
 type Attendee struct {
 	OccurrenceID int64  `db:"occurrence_id" json:"-"`
 	PersonID     int64  `db:"person_id" json:"person_id"`
-	Email        string `db:"email" json:"email"`
-	Name         string `db:"name" json:"name"`
-	TimeZone     string `db:"time_zone" json:"-"`
+	Email        string `db:"-" json:"email"`
+	Name         string `db:"-" json:"name"`
+	TimeZone     string `db:"-" json:"-"`
 	Role         string `db:"role" json:"role"`
 	RSVP         string `db:"rsvp" json:"rsvp"`
 	Attendance   string `db:"attendance" json:"attendance"`
@@ -130,16 +102,9 @@ type ActionItem struct {
 	ID           int64      `db:"id" json:"id"`
 	OccurrenceID *int64     `db:"occurrence_id" json:"occurrence_id,omitempty"`
 	OwnerID      int64      `db:"owner_id" json:"owner_id"`
-	OwnerEmail   string     `db:"owner_email" json:"owner"`
+	OwnerEmail   string     `db:"-" json:"owner"`
 	Text         string     `db:"text" json:"text"`
 	DueAt        time.Time  `db:"due_at" json:"due_at"`
 	DoneAt       *time.Time `db:"done_at" json:"done_at,omitempty"`
 	CreatedAt    time.Time  `db:"created_at" json:"created_at"`
-}
-
-// Actor is who asks for a change: a signed-in person, or an operator (the
-// CLI acts as one).
-type Actor struct {
-	PersonID int64
-	Operator bool
 }

@@ -10,6 +10,7 @@ import (
 
 	"meetingd/internal/db"
 	"meetingd/internal/errs"
+	"meetingd/internal/people"
 )
 
 // sectionFields are a section's headings, in the order the doc shows them.
@@ -68,7 +69,7 @@ func (p SectionPatch) fields() map[string]*string {
 // invited may edit, as in a shared document. A Pre-read section that now
 // holds more than the placeholder makes the pre-read ready, as publishing
 // does.
-func (s *Service) UpdateSection(ctx context.Context, a Actor, occID int64, p SectionPatch) (Section, error) {
+func (s *Service) UpdateSection(ctx context.Context, a people.Actor, occID int64, p SectionPatch) (Section, error) {
 	var out Section
 	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		now := s.Clock.Now()

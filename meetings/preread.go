@@ -10,12 +10,13 @@ import (
 
 	"meetingd/internal/db"
 	"meetingd/internal/errs"
+	"meetingd/internal/people"
 )
 
 // Publish makes the occurrence's pre-read ready (or late, after the
 // deadline) and emails it to every attendee. content, if not nil, becomes
 // the Pre-read section first. Publishing twice is harmless.
-func (s *Service) Publish(ctx context.Context, a Actor, occID int64, content *string) (Occurrence, error) {
+func (s *Service) Publish(ctx context.Context, a people.Actor, occID int64, content *string) (Occurrence, error) {
 	var out Occurrence
 	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		now := s.Clock.Now()

@@ -8,7 +8,9 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"meetingd/decisions"
 	"meetingd/internal/clock"
+	"meetingd/internal/jobs"
 	"meetingd/internal/links"
 	"meetingd/internal/mail"
 	"meetingd/templates"
@@ -45,15 +47,10 @@ type Service struct {
 	Links     *links.Signer
 	Templates *templates.Set
 	Log       *slog.Logger
-	// Wake, if set, is called after a change that may have made work due
-	// now, so the scheduler need not wait for its next poll.
-	Wake func()
-	// OnNotesShared, if set, runs when notes are shared (see NotesHook).
-	OnNotesShared NotesHook
-	// GoogleSignIn is set by OIDCRoutes: the sign-in page offers Google.
-	GoogleSignIn bool
-	// DecisionsOf, if set, lists an occurrence's decisions on its page.
-	DecisionsOf MeetingDecisions
+	// Decisions opens the decisions a meeting's notes propose, and those
+	// people open about a meeting.
+	Decisions *decisions.Service
+	Wake      jobs.Waker // told when a change makes work due now; may be nil
 
 	placeholdersOnce sync.Once
 	placeholders     map[string]string // rendered once: every new section needs them
@@ -61,7 +58,7 @@ type Service struct {
 
 func (s *Service) wake() {
 	if s.Wake != nil {
-		s.Wake()
+		s.Wake.Wake()
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"meetingd/decisions"
 	"meetingd/internal/db"
 	"meetingd/internal/jobs"
 )
@@ -62,4 +63,5 @@ func (s *Service) Register(w *jobs.Worker) {
 	w.Handle(JobDeadline, s.runDeadline)
 	w.Handle(JobNotesShared, s.runNotesShared)
 	w.Handle(JobActionItemDue, s.runActionItemDue)
+	w.Subscribe(decisions.EventFinished, s.recordOutcome)
 }

@@ -1,11 +1,14 @@
 package meetings
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 
 	"meetingd/internal/db"
 	"meetingd/internal/errs"
+	"meetingd/internal/people"
 )
 
 const occColumns = `id, series_id, recurrence_id, title, starts_at, ends_at, time_zone, cancelled, pre_read_state,
@@ -36,30 +39,61 @@ func getSeries(ctx context.Context, q db.Queryer, id int64) (Series, error) {
 	return s, nil
 }
 
+// roleRank orders attendees: organizer, speakers, required, optional.
+var roleRank = map[string]int{RoleOrganizer: 0, RoleSpeaker: 1, RoleRequired: 2, RoleOptional: 3}
+
 // attendees lists an occurrence's current invitees, organizer first.
 func attendees(ctx context.Context, q db.Queryer, occID int64) ([]Attendee, error) {
 	var out []Attendee
-	err := q.SelectContext(ctx, &out, q.Rebind(`
-		SELECT a.occurrence_id, a.person_id, p.email, p.name, p.time_zone, a.role, a.rsvp, a.attendance, a.removed
-		FROM attendees a JOIN people p ON p.id = a.person_id
-		WHERE a.occurrence_id = ? AND a.removed = 0
-		ORDER BY CASE a.role WHEN 'organizer' THEN 0 WHEN 'speaker' THEN 1 WHEN 'required' THEN 2 ELSE 3 END, p.email`), occID)
+	err := q.SelectContext(ctx, &out, q.Rebind(`SELECT occurrence_id, person_id, role, rsvp, attendance, removed
+		FROM attendees WHERE occurrence_id = ? AND removed = 0`), occID)
 	if err != nil {
 		return nil, fmt.Errorf("attendees of occurrence %d: %w", occID, err)
 	}
+	ids := make([]int64, len(out))
+	for i, a := range out {
+		ids[i] = a.PersonID
+	}
+	ps, err := people.ByIDs(ctx, q, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		p := ps[out[i].PersonID]
+		out[i].Email, out[i].Name, out[i].TimeZone = p.Email, p.Name, p.TimeZone
+	}
+	slices.SortFunc(out, func(a, b Attendee) int {
+		return cmp.Or(cmp.Compare(roleRank[a.Role], roleRank[b.Role]), cmp.Compare(a.Email, b.Email))
+	})
 	return out, nil
 }
 
-// recipients are the people behind an occurrence's current attendees.
-func recipients(ctx context.Context, q db.Queryer, occID int64) ([]Person, error) {
-	var out []Person
-	err := q.SelectContext(ctx, &out, q.Rebind(`
-		SELECT p.id, p.email, p.name, p.time_zone, p.work_start, p.work_end, p.work_days, p.digest, p.operator, p.created_at
-		FROM attendees a JOIN people p ON p.id = a.person_id
-		WHERE a.occurrence_id = ? AND a.removed = 0 ORDER BY p.email`), occID)
+// attendeeIDs are the people behind an occurrence's current attendees.
+func attendeeIDs(ctx context.Context, q db.Queryer, occID int64) ([]int64, error) {
+	var ids []int64
+	err := q.SelectContext(ctx, &ids, q.Rebind(`SELECT person_id FROM attendees WHERE occurrence_id = ? AND removed = 0`), occID)
 	if err != nil {
-		return nil, fmt.Errorf("recipients of occurrence %d: %w", occID, err)
+		return nil, fmt.Errorf("attendees of occurrence %d: %w", occID, err)
 	}
+	return ids, nil
+}
+
+// recipients are the people behind an occurrence's current attendees, by
+// address.
+func recipients(ctx context.Context, q db.Queryer, occID int64) ([]people.Person, error) {
+	ids, err := attendeeIDs(ctx, q, occID)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := people.ByIDs(ctx, q, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]people.Person, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b people.Person) int { return cmp.Compare(a.Email, b.Email) })
 	return out, nil
 }
 
@@ -82,13 +116,30 @@ func notesDoc(ctx context.Context, q db.Queryer, seriesID int64) (NotesDoc, erro
 	return d, nil
 }
 
+const actionColumns = `id, occurrence_id, owner_id, text, due_at, done_at, created_at`
+
 func actionItems(ctx context.Context, q db.Queryer, occID int64) ([]ActionItem, error) {
 	var out []ActionItem
-	err := q.SelectContext(ctx, &out, q.Rebind(`
-		SELECT i.id, i.occurrence_id, i.owner_id, p.email AS owner_email, i.text, i.due_at, i.done_at, i.created_at
-		FROM action_items i JOIN people p ON p.id = i.owner_id WHERE i.occurrence_id = ? ORDER BY i.due_at, i.id`), occID)
+	err := q.SelectContext(ctx, &out, q.Rebind(`SELECT `+actionColumns+` FROM action_items
+		WHERE occurrence_id = ? ORDER BY due_at, id`), occID)
 	if err != nil {
 		return nil, fmt.Errorf("action items of occurrence %d: %w", occID, err)
 	}
-	return out, nil
+	return out, nameOwners(ctx, q, out)
+}
+
+// nameOwners fills in each action item's owner address.
+func nameOwners(ctx context.Context, q db.Queryer, items []ActionItem) error {
+	ids := make([]int64, len(items))
+	for i, it := range items {
+		ids[i] = it.OwnerID
+	}
+	ps, err := people.ByIDs(ctx, q, ids)
+	if err != nil {
+		return err
+	}
+	for i := range items {
+		items[i].OwnerEmail = ps[items[i].OwnerID].Email
+	}
+	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"meetingd/internal/db"
 	"meetingd/internal/errs"
 	"meetingd/internal/jobs"
+	"meetingd/internal/people"
 )
 
 // SeriesEvents is everything a calendar says about one series.
@@ -130,7 +131,7 @@ func recurrenceID(ev Event) string {
 // upsertSeries stores the series' own fields from ev and makes sure it has
 // a notes doc.
 func (s *Service) upsertSeries(ctx context.Context, tx db.Queryer, now time.Time, calID int64, ev Event) (int64, error) {
-	org, err := EnsurePerson(ctx, tx, ev.Organizer.Email, ev.Organizer.Name, ev.TimeZone, now)
+	org, err := people.Ensure(ctx, tx, ev.Organizer.Email, ev.Organizer.Name, ev.TimeZone, now)
 	if err != nil {
 		return 0, fmt.Errorf("organizer of %s: %w", ev.SeriesUID, err)
 	}
@@ -210,10 +211,10 @@ func (s *Service) upsertOccurrence(ctx context.Context, tx db.Queryer, now time.
 // the optional-by-default policy and RSVPs from the calendar. Attendance
 // already recorded is kept.
 func (s *Service) syncAttendees(ctx context.Context, tx db.Queryer, now time.Time, occID int64, ev Event) error {
-	organizer := NormalizeEmail(ev.Organizer.Email)
+	organizer := people.NormalizeEmail(ev.Organizer.Email)
 	var ids []any
 	for _, a := range ev.Humans() {
-		p, err := EnsurePerson(ctx, tx, a.Email, a.Name, zoneOf(ev), now)
+		p, err := people.Ensure(ctx, tx, a.Email, a.Name, zoneOf(ev), now)
 		if err != nil {
 			return fmt.Errorf("attendee of %s: %w", ev.Key(), err)
 		}

@@ -7,22 +7,23 @@ import (
 	"time"
 
 	"meetingd/internal/db"
+	"meetingd/internal/people"
 )
 
 // OccurrenceView is everything a meeting page shows.
 type OccurrenceView struct {
 	Occurrence
-	Series      Series       `json:"series"`
-	Organizer   Person       `json:"organizer"`
-	NotesURL    string       `json:"notes_url"`
-	Attendees   []Attendee   `json:"attendees"`
-	Section     Section      `json:"section"`
-	ActionItems []ActionItem `json:"action_items"`
-	Role        string       `json:"viewer_role"`
+	Series      Series        `json:"series"`
+	Organizer   people.Person `json:"organizer"`
+	NotesURL    string        `json:"notes_url"`
+	Attendees   []Attendee    `json:"attendees"`
+	Section     Section       `json:"section"`
+	ActionItems []ActionItem  `json:"action_items"`
+	Role        string        `json:"viewer_role"`
 }
 
 // View returns the occurrence as a's eyes may see it.
-func (s *Service) View(ctx context.Context, a Actor, occID int64) (OccurrenceView, error) {
+func (s *Service) View(ctx context.Context, a people.Actor, occID int64) (OccurrenceView, error) {
 	o, err := getOccurrence(ctx, s.DB, occID)
 	if err != nil {
 		return OccurrenceView{}, err
@@ -35,7 +36,7 @@ func (s *Service) View(ctx context.Context, a Actor, occID int64) (OccurrenceVie
 	if v.Series, err = getSeries(ctx, s.DB, o.SeriesID); err != nil {
 		return OccurrenceView{}, err
 	}
-	if v.Organizer, err = PersonByID(ctx, s.DB, v.Series.OrganizerID); err != nil {
+	if v.Organizer, err = people.ByID(ctx, s.DB, v.Series.OrganizerID); err != nil {
 		return OccurrenceView{}, err
 	}
 	doc, err := notesDoc(ctx, s.DB, o.SeriesID)
@@ -55,7 +56,7 @@ func (s *Service) View(ctx context.Context, a Actor, occID int64) (OccurrenceVie
 
 // Upcoming lists occurrences a may see that start at or after from, in
 // start order, after the cursor (the last item's start and id) if given.
-func (s *Service) Upcoming(ctx context.Context, a Actor, from time.Time, after *Occurrence, limit int) ([]Occurrence, error) {
+func (s *Service) Upcoming(ctx context.Context, a people.Actor, from time.Time, after *db.Cursor, limit int) ([]Occurrence, error) {
 	query := `SELECT ` + prefixed("o.", occColumns) + ` FROM occurrences o `
 	var args []any
 	if !a.Operator {
@@ -66,7 +67,7 @@ func (s *Service) Upcoming(ctx context.Context, a Actor, from time.Time, after *
 	args = append(args, from.UTC())
 	if after != nil {
 		query += `AND (o.starts_at > ? OR (o.starts_at = ? AND o.id > ?)) `
-		args = append(args, after.StartsAt, after.StartsAt, after.ID)
+		args = append(args, after.At, after.At, after.ID)
 	}
 	query += `ORDER BY o.starts_at, o.id LIMIT ?`
 	args = append(args, limit)
@@ -120,6 +121,29 @@ func (s *Service) PreReadsToPublish(ctx context.Context, personID int64, limit i
 		ORDER BY o.pre_read_due_at, o.id LIMIT ?`), personID, s.Clock.Now(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("pre-reads to publish: %w", err)
+	}
+	return out, nil
+}
+
+// Deadline is when a person's pre-read for an occurrence is due (or, for
+// attendees, out).
+type Deadline struct {
+	OccurrenceID int64     `db:"id"`
+	Title        string    `db:"title"`
+	DueAt        time.Time `db:"pre_read_due_at"`
+	Role         string    `db:"role"`
+}
+
+// DeadlinesOf lists the pre-read deadlines of personID's meetings that
+// start from since on, soonest first.
+func (s *Service) DeadlinesOf(ctx context.Context, personID int64, since time.Time, limit int) ([]Deadline, error) {
+	var out []Deadline
+	err := s.DB.SelectContext(ctx, &out, s.DB.Rebind(`SELECT o.id, o.title, o.pre_read_due_at, a.role
+		FROM attendees a JOIN occurrences o ON o.id = a.occurrence_id
+		WHERE a.person_id = ? AND a.removed = 0 AND o.cancelled = 0 AND o.starts_at >= ?
+		ORDER BY o.pre_read_due_at LIMIT ?`), personID, since, limit)
+	if err != nil {
+		return nil, fmt.Errorf("pre-read deadlines of person %d: %w", personID, err)
 	}
 	return out, nil
 }

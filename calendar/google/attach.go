@@ -13,7 +13,7 @@ import (
 	"google.golang.org/api/drive/v3"
 
 	"meetingd/internal/db"
-	"meetingd/meetings"
+	"meetingd/internal/people"
 )
 
 // What a series' doc does on the calendar side: shared with everyone
@@ -35,8 +35,8 @@ func (g *Source) share(ctx context.Context, cl *googleClient, st *docState) erro
 			continue
 		}
 		for _, a := range o.Attendees {
-			e := meetings.NormalizeEmail(a.Email)
-			if !have[e] && e != meetings.NormalizeEmail(cl.owner) && e != meetings.NormalizeEmail(st.cal.GoogleID) {
+			e := people.NormalizeEmail(a.Email)
+			if !have[e] && e != people.NormalizeEmail(cl.owner) && e != people.NormalizeEmail(st.cal.GoogleID) {
 				have[e] = true
 				missing = append(missing, e)
 			}
@@ -165,14 +165,14 @@ func (g *Source) policyAttendees(m *gcalendar.Event, made map[string]bool) ([]*g
 	policy := g.Meetings.Cfg.OptionalByDefault
 	organizer := ""
 	if m.Organizer != nil {
-		organizer = meetings.NormalizeEmail(m.Organizer.Email)
+		organizer = people.NormalizeEmail(m.Organizer.Email)
 	}
 	out := make([]*gcalendar.EventAttendee, 0, len(m.Attendees))
 	changed := false
 	var nowMade []string
 	for _, a := range m.Attendees {
 		c := *a
-		email := meetings.NormalizeEmail(a.Email)
+		email := people.NormalizeEmail(a.Email)
 		want := a.Optional
 		switch {
 		case a.Resource:

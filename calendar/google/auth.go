@@ -5,9 +5,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,6 +19,7 @@ import (
 	"meetingd/calendar"
 	"meetingd/internal/db"
 	"meetingd/internal/errs"
+	"meetingd/internal/secret"
 )
 
 // googleScopes are what meetingd asks for: events (read, attach, mark
@@ -95,7 +94,7 @@ func (g *Source) loadCredentials() error {
 		if err != nil {
 			return fmt.Errorf("google: OAuth client: %w", err)
 		}
-		o.RedirectURL = cfg.BaseURL + "/google/oauth/callback"
+		o.RedirectURL = cfg.BaseURL + CallbackPath
 		if cfg.Endpoint != "" {
 			o.Endpoint = oauth2.Endpoint{AuthURL: cfg.Endpoint + "o/oauth2/auth", TokenURL: cfg.Endpoint + "token",
 				AuthStyle: oauth2.AuthStyleInParams}
@@ -256,11 +255,6 @@ func (g *Source) loadToken(ctx context.Context, calID int64) (*oauth2.Token, err
 // consentTTL is how long a consent link works.
 const consentTTL = time.Hour
 
-func hashHex(s string) string {
-	h := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(h[:])
-}
-
 // ConnectURL starts the consent of a configured calendar's owner: the URL
 // to open, good for an hour and once.
 func (g *Source) ConnectURL(ctx context.Context, googleID string) (string, error) {
@@ -279,7 +273,7 @@ func (g *Source) ConnectURL(ctx context.Context, googleID string) (string, error
 			return fmt.Errorf("expire consents: %w", err)
 		}
 		_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO google_oauth_states (state_hash, calendar, expires_at) VALUES (?, ?, ?)`),
-			hashHex(state), googleID, now.Add(consentTTL))
+			secret.Hash(state), googleID, now.Add(consentTTL))
 		if err != nil {
 			return fmt.Errorf("store consent: %w", err)
 		}
@@ -302,7 +296,7 @@ func (g *Source) Connect(ctx context.Context, state, code string) (string, error
 	var googleID string
 	err := db.InTx(ctx, g.DB, func(tx *sqlx.Tx) error {
 		err := tx.GetContext(ctx, &googleID, tx.Rebind(`DELETE FROM google_oauth_states WHERE state_hash = ? AND expires_at >= ?
-			RETURNING calendar`), hashHex(state), now)
+			RETURNING calendar`), secret.Hash(state), now)
 		if db.IsNoRows(err) {
 			return errs.Errorf(errs.Invalid, "this consent link is unknown, used or expired: ask an operator for a new one")
 		}
@@ -320,7 +314,7 @@ func (g *Source) Connect(ctx context.Context, state, code string) (string, error
 	}
 	var calID int64
 	err = db.InTx(ctx, g.DB, func(tx *sqlx.Tx) error {
-		if calID, err = calendar.EnsureCalendar(ctx, tx, Kind, googleID, now); err != nil {
+		if calID, err = calendar.Ensure(ctx, tx, Kind, googleID, now); err != nil {
 			return err
 		}
 		if err := g.saveToken(ctx, tx, calID, tok); err != nil {

@@ -1,4 +1,4 @@
-package google
+package google_test
 
 import (
 	"fmt"
@@ -110,7 +110,7 @@ func BenchmarkGoogleCostIdleHour(b *testing.B) {
 	h := benchHarness(b, 10, 15)
 	h.settle()
 	h.fake.ResetCalls()
-	at := h.clock.Now()
+	at := h.Clock.Now()
 	for b.Loop() {
 		for range 60 {
 			at = at.Add(time.Minute)

@@ -15,8 +15,8 @@ import (
 	"google.golang.org/api/googleapi"
 	"google.golang.org/api/option"
 
+	"meetingd/calendar"
 	"meetingd/internal/db"
-	"meetingd/internal/errs"
 )
 
 // googleClient is the generated clients for one calendar's credentials.
@@ -30,29 +30,32 @@ type googleClient struct {
 	owner string
 }
 
-// calRow is a Google calendar as stored.
+// calRow is a Google calendar as stored: the calendar package's row, with
+// Google's own sync state.
 type calRow struct {
-	ID         int64      `db:"id"`
-	GoogleID   string     `db:"source"`
-	SyncToken  string     `db:"sync_token"`
-	StoppedAt  *time.Time `db:"sync_stopped_at"`
+	calendar.Calendar
+	GoogleID   string     // the Google calendar id
 	TimeZone   string     `db:"time_zone"`
 	ExpandedAt *time.Time `db:"expanded_at"`
 }
 
 func (g *Source) calendarRow(ctx context.Context, q db.Queryer, id int64) (calRow, error) {
-	var c calRow
-	err := q.GetContext(ctx, &c, q.Rebind(`SELECT c.id, c.source, c.sync_token, c.sync_stopped_at,
-			COALESCE(gc.time_zone, '') AS time_zone, gc.expanded_at
-		FROM calendars c LEFT JOIN google_calendars gc ON gc.calendar_id = c.id
-		WHERE c.id = ? AND c.kind = ?`), id, Kind)
-	if db.IsNoRows(err) {
-		return calRow{}, errs.Errorf(errs.NotFound, "no Google calendar %d", id)
-	}
+	c, err := calendar.Get(ctx, q, Kind, id)
 	if err != nil {
+		return calRow{}, err
+	}
+	cal := calRow{Calendar: c, GoogleID: c.Source}
+	var rows []struct {
+		TimeZone   string     `db:"time_zone"`
+		ExpandedAt *time.Time `db:"expanded_at"`
+	}
+	if err := q.SelectContext(ctx, &rows, q.Rebind(`SELECT time_zone, expanded_at FROM google_calendars WHERE calendar_id = ?`), id); err != nil {
 		return calRow{}, fmt.Errorf("calendar %d: %w", id, err)
 	}
-	return c, nil
+	if len(rows) == 1 {
+		cal.TimeZone, cal.ExpandedAt = rows[0].TimeZone, rows[0].ExpandedAt
+	}
+	return cal, nil
 }
 
 // client returns the calendar's clients, building them once.

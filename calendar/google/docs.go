@@ -59,7 +59,7 @@ type docState struct {
 }
 
 func (g *Source) runDoc(ctx context.Context, j jobs.Job) error {
-	id, err := subjectID(j.Subject, "gseries:")
+	id, err := jobs.SubjectID(j.Subject, "gseries:")
 	if err != nil {
 		return err
 	}
@@ -76,16 +76,11 @@ func (g *Source) runSection(ctx context.Context, j jobs.Job) error {
 
 // seriesOf is the series of the occurrence a "goccurrence:<id>" job is about.
 func (g *Source) seriesOf(ctx context.Context, subject string) (int64, error) {
-	occID, err := subjectID(subject, "goccurrence:")
+	occID, err := jobs.SubjectID(subject, "goccurrence:")
 	if err != nil {
 		return 0, err
 	}
-	var id int64
-	err = g.DB.GetContext(ctx, &id, g.DB.Rebind(`SELECT series_id FROM occurrences WHERE id = ?`), occID)
-	if db.IsNoRows(err) {
-		return 0, nil
-	}
-	return id, err
+	return meetings.SeriesOf(ctx, g.DB, occID)
 }
 
 // EnsureDoc brings a series' Google Doc up to date: made, filled,
@@ -134,17 +129,12 @@ func (g *Source) docWork(ctx context.Context, cl *googleClient, st *docState) er
 // calendar stopped, the series deleted).
 func (g *Source) docState(ctx context.Context, seriesID int64) (*docState, bool, error) {
 	st := &docState{seriesID: seriesID, sectioned: map[int64]bool{}}
-	var row struct {
-		CalendarID int64  `db:"calendar_id"`
-		UID        string `db:"uid"`
-		Title      string `db:"title"`
-	}
-	err := g.DB.GetContext(ctx, &row, g.DB.Rebind(`SELECT calendar_id, uid, title FROM series WHERE id = ?`), seriesID)
-	if db.IsNoRows(err) {
+	row, err := meetings.SeriesByID(ctx, g.DB, seriesID)
+	if errs.Code(err) == errs.NotFound {
 		return nil, false, nil
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("series %d: %w", seriesID, err)
+		return nil, false, err
 	}
 	st.uid, st.title = row.UID, row.Title
 	if st.cal, err = g.calendarRow(ctx, g.DB, row.CalendarID); err != nil {
@@ -178,10 +168,18 @@ func (g *Source) docState(ctx context.Context, seriesID int64) (*docState, bool,
 		ID        int64 `db:"occurrence_id"`
 		Confirmed bool  `db:"confirmed"`
 	}
-	err = g.DB.SelectContext(ctx, &secs, g.DB.Rebind(`SELECT s.occurrence_id, s.confirmed FROM google_sections s
-		JOIN occurrences o ON o.id = s.occurrence_id WHERE o.series_id = ?`), seriesID)
-	if err != nil {
-		return nil, false, fmt.Errorf("sections of series %d: %w", seriesID, err)
+	if len(st.occs) > 0 {
+		ids := make([]int64, len(st.occs))
+		for i, o := range st.occs {
+			ids[i] = o.ID
+		}
+		query, args, err := sqlx.In(`SELECT occurrence_id, confirmed FROM google_sections WHERE occurrence_id IN (?)`, ids)
+		if err == nil {
+			err = g.DB.SelectContext(ctx, &secs, g.DB.Rebind(query), args...)
+		}
+		if err != nil {
+			return nil, false, fmt.Errorf("sections of series %d: %w", seriesID, err)
+		}
 	}
 	for _, s := range secs {
 		st.sectioned[s.ID] = true

@@ -1,31 +1,26 @@
-package google
+package google_test
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	gcalendar "google.golang.org/api/calendar/v3"
 
+	"meetingd/calendar/google"
 	"meetingd/calendar/google/googlefake"
+	"meetingd/internal/app"
+	"meetingd/internal/apptest"
 	"meetingd/internal/clock"
-	"meetingd/internal/db"
-	"meetingd/internal/httpx"
-	"meetingd/internal/jobs"
-	"meetingd/internal/links"
-	"meetingd/internal/mail"
+	"meetingd/internal/web/webtest"
 	"meetingd/meetings"
-	"meetingd/templates"
 )
 
 // Monday 2 November 2026, 08:00 UTC; Berlin is on CET (UTC+1).
@@ -37,20 +32,18 @@ func berlin(month time.Month, day, hour, min int) time.Time {
 	return time.Date(2026, month, day, hour, min, 0, 0, berlinTZ)
 }
 
-// googleHarness is meetingd's Google source against the fake, on a real
-// SQLite file and a fake clock, with every wait recorded instead of slept.
+// googleHarness is the whole service with its Google source against the
+// fake, on a real SQLite file and a fake clock, with every wait recorded
+// instead of slept.
 type googleHarness struct {
-	t      testing.TB
-	ctx    context.Context
-	db     *sqlx.DB
-	clock  *clock.Fake
-	svc    *meetings.Service
-	worker *jobs.Worker
-	fake   *googlefake.Server
-	app    *httptest.Server // meetingd's webhook and OAuth callback
-	g      *Source
-	cfg    Config
-	tpl    string // the template doc's id
+	*webtest.App
+	t    testing.TB
+	ctx  context.Context
+	svc  *meetings.Service
+	fake *googlefake.Server
+	g    *google.Source
+	cfg  google.Config
+	tpl  string // the template doc's id
 
 	mu     sync.Mutex
 	sleeps []time.Duration
@@ -78,46 +71,21 @@ var googleUsers = []string{"ana@example.com", "ben@example.com", "cy@example.com
 
 // newGoogleHarness watches the calendars named (ana's by default), each
 // connected through the OAuth web flow; change sets the config first.
-func newGoogleHarness(t testing.TB, change func(*Config), calendars ...string) *googleHarness {
+func newGoogleHarness(t testing.TB, change func(*google.Config), calendars ...string) *googleHarness {
 	t.Helper()
 	if len(calendars) == 0 {
 		calendars = []string{"ana@example.com"}
 	}
-	ctx := context.Background()
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "m.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	h := &googleHarness{t: t, ctx: ctx, db: d, clock: clock.NewFake(g0), logs: &syncBuffer{}}
-	log := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	c := clock.NewFake(g0)
+	h := &googleHarness{t: t, ctx: context.Background(), logs: &syncBuffer{}}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("logs:\n%s", h.logs.String())
 		}
 	})
 
-	// meetings, wired as meetings/harness_test.go does.
-	key, _ := links.LoadKey(ctx, d)
-	signer, _ := links.NewSigner(key)
-	tpl := templates.MustLoad()
-	outbox := &mail.Outbox{Templates: tpl, Clock: h.clock, BaseURL: "https://meetingd.test", Log: log}
-	mcfg := meetings.DefaultConfig()
-	mcfg.BaseURL = "https://meetingd.test"
-	h.svc = &meetings.Service{DB: d, Clock: h.clock, Cfg: mcfg, Outbox: outbox, Links: signer, Templates: tpl, Log: log}
-	h.worker = jobs.NewWorker(d, h.clock, log)
-	h.svc.Register(h.worker)
-	(&mail.Deliverer{DB: d, Outbox: outbox, Transport: mail.LocalTransport{}, MaxAttempts: 8}).Register(h.worker)
-	ops, err := meetings.EnsurePerson(ctx, d, "ops@example.com", "Ops", "UTC", g0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.Exec(`UPDATE people SET operator = 1 WHERE id = ?`, ops.ID); err != nil {
-		t.Fatal(err)
-	}
-
 	// The fake Google and its people.
-	h.fake = googlefake.New(h.clock)
+	h.fake = googlefake.New(c)
 	fs := httptest.NewServer(h.fake)
 	t.Cleanup(fs.Close)
 	h.fake.SetURL(fs.URL)
@@ -130,44 +98,36 @@ func newGoogleHarness(t testing.TB, change func(*Config), calendars ...string) *
 		h.fake.ShareFile(h.tpl, u, "reader")
 	}
 
-	// meetingd's public side: Google calls the webhook, browsers the callback.
-	pub, api := http.NewServeMux(), http.NewServeMux()
-	h.app = httptest.NewServer(pub)
-	t.Cleanup(h.app.Close)
-
-	cfg := DefaultConfig()
-	for _, c := range calendars {
-		cfg.Calendars = append(cfg.Calendars, Calendar{ID: c})
+	// meetingd, whose loopback server takes Google's push notifications
+	// and the browsers' returns from consent.
+	withGoogle := func(ac *app.Config) {
+		cfg := google.DefaultConfig()
+		for _, id := range calendars {
+			cfg.Calendars = append(cfg.Calendars, google.Calendar{ID: id})
+		}
+		cfg.OAuthClient = []byte(fmt.Sprintf(`{"web":{"client_id":"meetingd-test","client_secret":"s3cret",
+			"auth_uri":"%[1]s/o/oauth2/auth","token_uri":"%[1]s/token","redirect_uris":["%[2]s/google/oauth/callback"]}}`, fs.URL, ac.BaseURL))
+		cfg.TokenKey = bytes.Repeat([]byte{7}, 32)
+		cfg.Endpoint = fs.URL
+		cfg.TemplateDoc = h.tpl
+		cfg.BaseURL = ac.BaseURL
+		cfg.WebhookURL = ac.BaseURL + google.NotifyPath
+		cfg.Retry.Sleep = func(ctx context.Context, d time.Duration) error {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.sleeps = append(h.sleeps, d)
+			return nil
+		}
+		cfg.Retry.Jitter = func() float64 { return 0.5 }
+		if change != nil {
+			change(&cfg)
+		}
+		h.cfg = cfg
+		ac.Google = &cfg
 	}
-	cfg.OAuthClient = []byte(fmt.Sprintf(`{"web":{"client_id":"meetingd-test","client_secret":"s3cret",
-		"auth_uri":"%[1]s/o/oauth2/auth","token_uri":"%[1]s/token","redirect_uris":["%[2]s/google/oauth/callback"]}}`, fs.URL, h.app.URL))
-	cfg.TokenKey = bytes.Repeat([]byte{7}, 32)
-	cfg.Endpoint = fs.URL
-	cfg.TemplateDoc = h.tpl
-	cfg.BaseURL = h.app.URL
-	cfg.WebhookURL = h.app.URL + NotifyPath
-	cfg.Retry.Sleep = func(ctx context.Context, d time.Duration) error {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		h.sleeps = append(h.sleeps, d)
-		return nil
-	}
-	cfg.Retry.Jitter = func() float64 { return 0.5 }
-	if change != nil {
-		change(&cfg)
-	}
-	h.cfg = cfg
-	h.g, err = New(d, h.clock, h.svc, outbox, log, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.g.Register(h.worker)
-	h.g.Routes(api, pub)
-	pub.Handle("/api/", httpx.RequireToken(d, api))
-	if err := h.g.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if len(cfg.OAuthClient) > 0 {
+	h.App = webtest.New(t, g0, apptest.Clock(c), apptest.Log(h.logs), apptest.Config(withGoogle))
+	h.svc, h.g = h.Meetings, h.Google
+	if len(h.cfg.OAuthClient) > 0 {
 		for _, c := range calendars {
 			h.connect(c)
 		}
@@ -189,25 +149,16 @@ func (h *googleHarness) connect(calendar string) {
 	defer resp.Body.Close()
 	var b bytes.Buffer
 	b.ReadFrom(resp.Body)
-	if resp.StatusCode != 200 || resp.Request.URL.Path != CallbackPath {
+	if resp.StatusCode != 200 || resp.Request.URL.Path != google.CallbackPath {
 		h.t.Fatalf("consent for %s ended at %s: %d %s", calendar, resp.Request.URL, resp.StatusCode, b.String())
 	}
 }
 
 // run runs every job due now.
-func (h *googleHarness) run() {
-	h.t.Helper()
-	if _, err := h.worker.RunDue(h.ctx); err != nil {
-		h.t.Fatal(err)
-	}
-}
+func (h *googleHarness) run() { h.t.Helper(); h.RunDue() }
 
 // at moves the clock and runs what fell due.
-func (h *googleHarness) at(t time.Time) {
-	h.t.Helper()
-	h.clock.Set(t)
-	h.run()
-}
+func (h *googleHarness) at(t time.Time) { h.t.Helper(); h.At(t) }
 
 // push delivers the fake's notifications to the webhook and runs the
 // syncs they armed.
@@ -225,7 +176,7 @@ func (h *googleHarness) push() []googlefake.Delivery {
 func (h *googleHarness) settle() {
 	h.t.Helper()
 	for range 10 {
-		n, err := h.worker.RunDue(h.ctx)
+		n, err := h.Worker.RunDue(h.ctx)
 		if err != nil {
 			h.t.Fatal(err)
 		}
@@ -244,7 +195,7 @@ func (h *googleHarness) settle() {
 func (h *googleHarness) clean() {
 	h.t.Helper()
 	var failed []string
-	if err := h.db.Select(&failed, `SELECT kind || ' ' || subject || ': ' || last_error FROM jobs WHERE last_error <> ''`); err != nil {
+	if err := h.DB.Select(&failed, `SELECT kind || ' ' || subject || ': ' || last_error FROM jobs WHERE last_error <> ''`); err != nil {
 		h.t.Fatal(err)
 	}
 	if len(failed) > 0 {
@@ -258,7 +209,7 @@ func (h *googleHarness) clean() {
 func (h *googleHarness) calendarID(googleID string) int64 {
 	h.t.Helper()
 	var id int64
-	if err := h.db.Get(&id, `SELECT id FROM calendars WHERE kind = 'google' AND name = ?`, googleID); err != nil {
+	if err := h.DB.Get(&id, `SELECT id FROM calendars WHERE kind = 'google' AND name = ?`, googleID); err != nil {
 		h.t.Fatal(err)
 	}
 	return id
@@ -279,7 +230,7 @@ type occ struct {
 func (h *googleHarness) occurrences(uid string) []occ {
 	h.t.Helper()
 	var out []occ
-	err := h.db.Select(&out, `SELECT o.id, o.series_id, o.recurrence_id, o.title, o.starts_at, o.cancelled, o.pre_read_state
+	err := h.DB.Select(&out, `SELECT o.id, o.series_id, o.recurrence_id, o.title, o.starts_at, o.cancelled, o.pre_read_state
 		FROM occurrences o JOIN series s ON s.id = o.series_id WHERE s.uid = ? ORDER BY o.starts_at`, uid)
 	if err != nil {
 		h.t.Fatal(err)
@@ -310,7 +261,7 @@ func (h *googleHarness) attendeeRoles(occID int64) map[string]string {
 		Email string `db:"email"`
 		Role  string `db:"role"`
 	}
-	err := h.db.Select(&rows, `SELECT p.email, a.role FROM attendees a JOIN people p ON p.id = a.person_id
+	err := h.DB.Select(&rows, `SELECT p.email, a.role FROM attendees a JOIN people p ON p.id = a.person_id
 		WHERE a.occurrence_id = ? AND a.removed = 0`, occID)
 	if err != nil {
 		h.t.Fatal(err)
@@ -323,10 +274,10 @@ func (h *googleHarness) attendeeRoles(occID int64) map[string]string {
 }
 
 // doc is the Google Doc of a series, by event id.
-func (h *googleHarness) doc(uid string) docRow {
+func (h *googleHarness) doc(uid string) google.DocRow {
 	h.t.Helper()
-	var d docRow
-	err := h.db.Get(&d, `SELECT d.series_id, d.doc_id, d.url, d.filled, d.shared, d.made_optional
+	var d google.DocRow
+	err := h.DB.Get(&d, `SELECT d.series_id, d.doc_id, d.url, d.filled, d.shared, d.made_optional
 		FROM google_docs d JOIN series s ON s.id = d.series_id WHERE s.uid = ?`, uid)
 	if err != nil {
 		h.t.Fatalf("doc of %s: %v", uid, err)
@@ -338,7 +289,7 @@ func (h *googleHarness) doc(uid string) docRow {
 func (h *googleHarness) mails() []string {
 	h.t.Helper()
 	var out []string
-	if err := h.db.Select(&out, `SELECT kind || ' ' || to_addr FROM outbox ORDER BY id`); err != nil {
+	if err := h.DB.Select(&out, `SELECT kind || ' ' || to_addr FROM outbox ORDER BY id`); err != nil {
 		h.t.Fatal(err)
 	}
 	return out

@@ -2,9 +2,6 @@ package google
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/subtle"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -14,7 +11,9 @@ import (
 	gcalendar "google.golang.org/api/calendar/v3"
 
 	"meetingd/internal/db"
+	"meetingd/internal/errs"
 	"meetingd/internal/jobs"
+	"meetingd/internal/secret"
 )
 
 // Push: each calendar is watched through a channel (events.watch) that
@@ -58,9 +57,9 @@ func (g *Source) ensureChannel(ctx context.Context, cal calRow, cl *googleClient
 // before Google is asked for it: Google's first message ("sync") may
 // arrive before events.watch returns.
 func (g *Source) watch(ctx context.Context, cal calRow, cl *googleClient) (channelRow, error) {
-	id, token := randomHex(16), randomHex(32)
+	id, token := secret.Hex(16), secret.Hex(32)
 	now := g.Clock.Now()
-	row := channelRow{ID: id, CalendarID: cal.ID, TokenHash: hashHex(token), ExpiresAt: now.Add(g.cfg.ChannelTTL)}
+	row := channelRow{ID: id, CalendarID: cal.ID, TokenHash: secret.Hash(token), ExpiresAt: now.Add(g.cfg.ChannelTTL)}
 	_, err := g.DB.ExecContext(ctx, g.DB.Rebind(`INSERT INTO google_channels (`+channelColumns+`, created_at)
 		VALUES (?, ?, '', ?, ?, NULL, ?)`), row.ID, row.CalendarID, row.TokenHash, row.ExpiresAt, now)
 	if err != nil {
@@ -147,50 +146,48 @@ func (g *Source) stopChannel(ctx context.Context, cl *googleClient, ch channelRo
 	return nil
 }
 
-// handleNotify is the webhook. The notification says only that something
-// changed: the sync fetches what.
-func (g *Source) handleNotify(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	id := r.Header.Get("X-Goog-Channel-ID")
+// Notification is what a push notification's headers say.
+type Notification struct {
+	ChannelID, Token, ResourceID, State string
+}
+
+// ErrUnknownChannel is a notification for a channel meetingd does not
+// have, or replaced: Google should stop sending it.
+var ErrUnknownChannel = errs.Errorf(errs.NotFound, "unknown channel")
+
+// Notify takes a push notification. It says only that something changed:
+// the sync it makes due fetches what.
+func (g *Source) Notify(ctx context.Context, n Notification) error {
 	var ch channelRow
-	err := g.DB.GetContext(ctx, &ch, g.DB.Rebind(`SELECT `+channelColumns+` FROM google_channels WHERE id = ?`), id)
+	err := g.DB.GetContext(ctx, &ch, g.DB.Rebind(`SELECT `+channelColumns+` FROM google_channels WHERE id = ?`), n.ChannelID)
 	switch {
 	case db.IsNoRows(err) || (err == nil && ch.StoppedAt != nil):
-		// Not ours, or replaced: a 404 tells Google to give up on it.
-		http.Error(w, "unknown channel", http.StatusNotFound)
-		return
+		return ErrUnknownChannel
 	case err != nil:
-		g.Log.ErrorContext(ctx, "Google notification", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
+		return fmt.Errorf("google notification: %w", err)
 	}
 	// The resource id is unknown until events.watch returns; the token
 	// is known from the start.
-	token := hashHex(r.Header.Get("X-Goog-Channel-Token"))
-	if subtle.ConstantTimeCompare([]byte(token), []byte(ch.TokenHash)) != 1 ||
-		(ch.ResourceID != "" && r.Header.Get("X-Goog-Resource-ID") != ch.ResourceID) {
-		g.Log.WarnContext(ctx, "Google notification with a wrong channel token or resource", "channel", id)
-		http.Error(w, "forbidden", http.StatusForbidden)
-		return
+	if !secret.Equal(secret.Hash(n.Token), ch.TokenHash) || (ch.ResourceID != "" && n.ResourceID != ch.ResourceID) {
+		g.Log.WarnContext(ctx, "Google notification with a wrong channel token or resource", "channel", n.ChannelID)
+		return errs.Errorf(errs.Forbidden, "wrong channel token or resource")
 	}
-	switch state := r.Header.Get("X-Goog-Resource-State"); state {
+	switch n.State {
 	case "sync":
 		// The channel works. The sync that opened it lists after watching,
 		// so there is nothing to catch up on.
 	case "exists", "not_exists":
 		err := db.InTx(ctx, g.DB, func(tx *sqlx.Tx) error {
-			return armNow(ctx, tx, g.Clock.Now(), JobSync, calSubject(ch.CalendarID))
+			return jobs.Rearm(ctx, tx, g.Clock.Now(), JobSync, calSubject(ch.CalendarID))
 		})
 		if err != nil {
-			g.Log.ErrorContext(ctx, "Google notification", "err", err)
-			http.Error(w, "internal error", http.StatusInternalServerError) // Google retries 5xx
-			return
+			return fmt.Errorf("google notification: %w", err)
 		}
 		g.wake()
 	default:
-		g.Log.InfoContext(ctx, "Google notification with an unknown state ignored", "state", state)
+		g.Log.InfoContext(ctx, "Google notification with an unknown state ignored", "state", n.State)
 	}
-	w.WriteHeader(http.StatusOK)
+	return nil
 }
 
 // --- Polling ---
@@ -210,20 +207,15 @@ func pollKind(variant string) string { return JobPoll + "@" + variant }
 
 // armPoll starts a calendar's polling unless it is already armed.
 func (g *Source) armPoll(ctx context.Context, q db.Queryer, now time.Time, calID int64) error {
-	var n int
-	err := q.GetContext(ctx, &n, q.Rebind(`SELECT COUNT(*) FROM jobs WHERE subject = ? AND kind IN (?, ?) AND state = ?`),
-		calSubject(calID), pollKind("a"), pollKind("b"), jobs.Pending)
-	if err != nil {
-		return fmt.Errorf("poll of calendar %d: %w", calID, err)
-	}
-	if n > 0 {
-		return nil
+	armed, err := jobs.Armed(ctx, q, calSubject(calID), pollKind("a"), pollKind("b"))
+	if err != nil || armed {
+		return err
 	}
 	return jobs.Schedule(ctx, q, now, pollKind("a"), calSubject(calID), now.Add(g.pollInterval()))
 }
 
 func (g *Source) runPoll(ctx context.Context, j jobs.Job) error {
-	calID, err := subjectID(j.Subject, "gcal:")
+	calID, err := jobs.SubjectID(j.Subject, "gcal:")
 	if err != nil {
 		return err
 	}
@@ -251,10 +243,4 @@ func (g *Source) runPoll(ctx context.Context, j jobs.Job) error {
 		return g.expandAll(ctx, cal)
 	}
 	return nil
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
 }

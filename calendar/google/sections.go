@@ -12,6 +12,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"google.golang.org/api/docs/v1"
 
+	"meetingd/decisions"
 	"meetingd/internal/db"
 	"meetingd/internal/jobs"
 	"meetingd/meetings"
@@ -255,6 +256,16 @@ func (g *Source) CheckPreReads(ctx context.Context, seriesID int64) error {
 
 // --- Closed decisions ---
 
+// decisionFinished queues a finished decision's outcome for its
+// occurrence's doc, on decisions.EventFinished.
+func (g *Source) decisionFinished(ctx context.Context, j jobs.Job) error {
+	d, err := decisions.Finished(ctx, g.DB, j.Subject)
+	if err != nil || d.OccurrenceID == nil {
+		return err
+	}
+	return g.WriteDecision(ctx, *d.OccurrenceID, d.OutcomeLine())
+}
+
 // WriteDecision queues a closed decision for the Decisions section of an
 // occurrence's Google Doc; a job writes it. Writing the same text twice
 // is a no-op. Occurrences without a Google Doc are left alone.
@@ -288,25 +299,27 @@ func (g *Source) QueueDecision(ctx context.Context, q db.Queryer, occID int64, t
 }
 
 func (g *Source) runDecision(ctx context.Context, j jobs.Job) error {
-	id, err := subjectID(j.Subject, "gdecision:")
+	id, err := jobs.SubjectID(j.Subject, "gdecision:")
 	if err != nil {
 		return err
 	}
 	var row struct {
 		OccurrenceID int64      `db:"occurrence_id"`
-		SeriesID     int64      `db:"series_id"`
 		Text         string     `db:"text"`
 		WrittenAt    *time.Time `db:"written_at"`
 	}
-	err = g.DB.GetContext(ctx, &row, g.DB.Rebind(`SELECT d.occurrence_id, o.series_id, d.text, d.written_at
-		FROM google_decisions d JOIN occurrences o ON o.id = d.occurrence_id WHERE d.id = ?`), id)
+	err = g.DB.GetContext(ctx, &row, g.DB.Rebind(`SELECT occurrence_id, text, written_at FROM google_decisions WHERE id = ?`), id)
 	if db.IsNoRows(err) || (err == nil && row.WrittenAt != nil) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("decision %d: %w", id, err)
 	}
-	st, ok, err := g.docState(ctx, row.SeriesID)
+	seriesID, err := meetings.SeriesOf(ctx, g.DB, row.OccurrenceID)
+	if err != nil || seriesID == 0 {
+		return err
+	}
+	st, ok, err := g.docState(ctx, seriesID)
 	if err != nil {
 		return err
 	}

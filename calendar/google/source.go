@@ -15,6 +15,7 @@ import (
 	"golang.org/x/oauth2/jwt"
 
 	"meetingd/calendar"
+	"meetingd/decisions"
 	"meetingd/internal/clock"
 	"meetingd/internal/db"
 	"meetingd/internal/jobs"
@@ -22,9 +23,16 @@ import (
 	"meetingd/meetings"
 )
 
-// Kind is the calendars.kind of Google calendars and notes_docs.kind
+// Kind is the calendar kind of Google calendars, and the notes doc kind
 // of Google Docs.
-const Kind = "google"
+const Kind = calendar.KindGoogle
+
+// Paths on meetingd that Google calls: the push webhook, and where the
+// OAuth consent returns.
+const (
+	NotifyPath   = "/google/notify"
+	CallbackPath = "/google/oauth/callback"
+)
 
 // Job kinds of the Google source. Subjects: "gcal:<calendar id>",
 // "gchannel:<channel id>", "gseries:<series id>", "goccurrence:<occurrence
@@ -114,7 +122,7 @@ type Source struct {
 	Meetings *meetings.Service
 	Outbox   *mail.Outbox
 	Log      *slog.Logger
-	Wake     func() // tells the scheduler work is due now; may be nil
+	Wake     jobs.Waker // told when work falls due now; may be nil
 
 	cfg   Config
 	oauth *oauth2.Config
@@ -190,6 +198,7 @@ func (g *Source) Register(w *jobs.Worker) {
 	w.Handle(JobSection, g.runSection)
 	w.Handle(JobPreRead, g.runPreRead)
 	w.Handle(JobDecision, g.runDecision)
+	w.Subscribe(decisions.EventFinished, g.decisionFinished)
 }
 
 // Start records the configured calendars and makes each one's first sync
@@ -198,20 +207,19 @@ func (g *Source) Start(ctx context.Context) error {
 	return db.InTx(ctx, g.DB, func(tx *sqlx.Tx) error {
 		now := g.Clock.Now()
 		for _, c := range g.cfg.Calendars {
-			id, err := calendar.EnsureCalendar(ctx, tx, Kind, c.ID, now)
+			id, err := calendar.Ensure(ctx, tx, Kind, c.ID, now)
 			if err != nil {
 				return err
 			}
-			_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE calendars SET source = ? WHERE id = ?`), c.ID, id)
-			if err != nil {
-				return fmt.Errorf("calendar %s: %w", c.ID, err)
+			if err := calendar.SetSource(ctx, tx, id, c.ID); err != nil {
+				return err
 			}
 			_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO google_calendars (calendar_id) VALUES (?)
 				ON CONFLICT (calendar_id) DO NOTHING`), id)
 			if err != nil {
 				return fmt.Errorf("calendar %s: %w", c.ID, err)
 			}
-			if err := armNow(ctx, tx, now, JobSync, calSubject(id)); err != nil {
+			if err := jobs.Rearm(ctx, tx, now, JobSync, calSubject(id)); err != nil {
 				return err
 			}
 			if err := g.armPoll(ctx, tx, now, id); err != nil {
@@ -225,7 +233,7 @@ func (g *Source) Start(ctx context.Context) error {
 
 func (g *Source) wake() {
 	if g.Wake != nil {
-		g.Wake()
+		g.Wake.Wake()
 	}
 }
 
@@ -259,35 +267,7 @@ func (g *Source) watched(cal calRow) bool {
 	return ok
 }
 
-func calSubject(id int64) string      { return fmt.Sprintf("gcal:%d", id) }
-func seriesSubject(id int64) string   { return fmt.Sprintf("gseries:%d", id) }
-func occSubject(id int64) string      { return fmt.Sprintf("goccurrence:%d", id) }
+func calSubject(id int64) string      { return jobs.Subject("gcal:", id) }
+func seriesSubject(id int64) string   { return jobs.Subject("gseries:", id) }
+func occSubject(id int64) string      { return jobs.Subject("goccurrence:", id) }
 func channelSubject(id string) string { return "gchannel:" + id }
-
-// armNow makes the step (kind, subject) due now, even if it is running
-// (its worker then loses the lease and it runs again, so a change seen
-// during a run is not lost). jobs.Schedule leaves a step alone when its
-// due time is unchanged, so a step that already ran at this very instant
-// (a fake clock, a coarse one) is armed a microsecond earlier instead.
-func armNow(ctx context.Context, q db.Queryer, now time.Time, kind, subject string) error {
-	var prev []struct {
-		Due   time.Time `db:"due_at"`
-		RunAt time.Time `db:"run_at"`
-		State string    `db:"state"`
-	}
-	err := q.SelectContext(ctx, &prev, q.Rebind(`SELECT due_at, run_at, state FROM jobs WHERE kind = ? AND subject = ?`), kind, subject)
-	if err != nil {
-		return fmt.Errorf("job %s %s: %w", kind, subject, err)
-	}
-	due := now
-	if len(prev) == 1 {
-		p := prev[0]
-		if p.State == jobs.Pending && !p.RunAt.After(now) {
-			return nil // waiting to run: it will see the change
-		}
-		if p.Due.Equal(now) {
-			due = now.Add(-time.Microsecond)
-		}
-	}
-	return jobs.Schedule(ctx, q, now, kind, subject, due)
-}

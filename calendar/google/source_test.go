@@ -1,4 +1,4 @@
-package google
+package google_test
 
 import (
 	"context"
@@ -10,7 +10,9 @@ import (
 	gcalendar "google.golang.org/api/calendar/v3"
 	"google.golang.org/api/googleapi"
 
+	"meetingd/calendar/google"
 	"meetingd/calendar/google/googlefake"
+	"meetingd/internal/people"
 	"meetingd/meetings"
 )
 
@@ -58,7 +60,7 @@ func seedAna(h *googleHarness) {
 }
 
 // synced is a harness after ana's first sync, settled.
-func synced(t *testing.T, change func(*Config)) *googleHarness {
+func synced(t *testing.T, change func(*google.Config)) *googleHarness {
 	t.Helper()
 	h := newGoogleHarness(t, change)
 	seedAna(h)
@@ -107,7 +109,7 @@ func TestGoogleFirstSyncAttachesOneDocPerSeries(t *testing.T) {
 	}
 	rev := h.occurrenceAt("review", time.Time{})
 	var private bool
-	h.db.Get(&private, `SELECT private FROM series WHERE id = ?`, rev.SeriesID)
+	h.DB.Get(&private, `SELECT private FROM series WHERE id = ?`, rev.SeriesID)
 	if !private {
 		t.Error("visibility private did not make the series private")
 	}
@@ -120,7 +122,7 @@ func TestGoogleFirstSyncAttachesOneDocPerSeries(t *testing.T) {
 		t.Errorf("roles = %v (the room is not a person)", roles)
 	}
 	var rsvps []string
-	h.db.Select(&rsvps, `SELECT p.email || ' ' || a.rsvp FROM attendees a JOIN people p ON p.id = a.person_id
+	h.DB.Select(&rsvps, `SELECT p.email || ' ' || a.rsvp FROM attendees a JOIN people p ON p.id = a.person_id
 		WHERE a.occurrence_id = ? ORDER BY p.email`, occs[0].ID)
 	if strings.Join(rsvps, ", ") != "ana@example.com accepted, ben@example.com needs_action, cy@example.com tentative" {
 		t.Errorf("RSVPs %v", rsvps)
@@ -138,7 +140,7 @@ func TestGoogleFirstSyncAttachesOneDocPerSeries(t *testing.T) {
 	for _, uid := range []string{"weekly", "review"} {
 		d := h.doc(uid)
 		var kind, url string
-		h.db.QueryRow(`SELECT kind, url FROM notes_docs WHERE series_id = ?`, d.SeriesID).Scan(&kind, &url)
+		h.DB.QueryRow(`SELECT kind, url FROM notes_docs WHERE series_id = ?`, d.SeriesID).Scan(&kind, &url)
 		if kind != "google" || url != d.URL || !strings.HasPrefix(url, "https://docs.google.com/document/d/") {
 			t.Errorf("%s: notes doc %s %s, want google %s", uid, kind, url, d.URL)
 		}
@@ -184,7 +186,7 @@ func TestGoogleFirstSyncAttachesOneDocPerSeries(t *testing.T) {
 	for _, p := range h.fake.DocParagraphs(d.DocID) {
 		if p.Link != "" {
 			headings = append(headings, p.Text)
-			if p.Style != "HEADING_2" || !strings.HasPrefix(p.Link, h.app.URL+"/meetings/") {
+			if p.Style != "HEADING_2" || !strings.HasPrefix(p.Link, h.URL+"/meetings/") {
 				t.Errorf("section heading %q: style %s link %s", p.Text, p.Style, p.Link)
 			}
 		}
@@ -317,11 +319,11 @@ func TestGoogle410ResyncsInFullWithoutLosingData(t *testing.T) {
 	nov3 := h.occurrenceAt("weekly", berlin(11, 3, 10, 0))
 	// A published pre-read and recorded attendance: meetingd's own data.
 	text := "Read the Q4 plan."
-	if _, err := h.svc.Publish(h.ctx, meetings.Actor{Operator: true}, nov3.ID, &text); err != nil {
+	if _, err := h.svc.Publish(h.ctx, people.Actor{Operator: true}, nov3.ID, &text); err != nil {
 		t.Fatal(err)
 	}
 	present := meetings.Present
-	if _, err := h.svc.RecordAttendance(h.ctx, meetings.Actor{Operator: true}, nov3.ID,
+	if _, err := h.svc.RecordAttendance(h.ctx, people.Actor{Operator: true}, nov3.ID,
 		meetings.AttendancePatch{Email: "ben@example.com", Attendance: &present}); err != nil {
 		t.Fatal(err)
 	}
@@ -364,7 +366,7 @@ func TestGoogle410ResyncsInFullWithoutLosingData(t *testing.T) {
 		t.Errorf("pre-read state %s after the resync, want ready", o.PreRead)
 	}
 	var attendance string
-	h.db.Get(&attendance, `SELECT a.attendance FROM attendees a JOIN people p ON p.id = a.person_id
+	h.DB.Get(&attendance, `SELECT a.attendance FROM attendees a JOIN people p ON p.id = a.person_id
 		WHERE a.occurrence_id = ? AND p.email = 'ben@example.com'`, nov3.ID)
 	if attendance != meetings.Present {
 		t.Errorf("attendance %q after the resync, want present", attendance)
@@ -380,7 +382,7 @@ func TestGoogle410ResyncsInFullWithoutLosingData(t *testing.T) {
 		t.Errorf("the resync redid doc work: %v", calls)
 	}
 	var token string
-	h.db.Get(&token, `SELECT sync_token FROM calendars WHERE id = ?`, h.calendarID(ana))
+	h.DB.Get(&token, `SELECT sync_token FROM calendars WHERE id = ?`, h.calendarID(ana))
 	if token == "" {
 		t.Error("no sync token after the full resync")
 	}
@@ -439,7 +441,7 @@ func TestGoogleRateLimitsAreRetried(t *testing.T) {
 }
 
 func TestRetryWait(t *testing.T) {
-	r := Retry{Tries: 4, Base: time.Second, Max: 4 * time.Second, Jitter: func() float64 { return 0 }}
+	r := google.Retry{Tries: 4, Base: time.Second, Max: 4 * time.Second, Jitter: func() float64 { return 0 }}
 	now := time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
 		err   error
@@ -459,13 +461,13 @@ func TestRetryWait(t *testing.T) {
 		{apiError(429, "", "86400"), 1, 5 * time.Minute, true},
 		{context.DeadlineExceeded, 1, 0, false},
 	} {
-		got, again := r.wait(tc.err, tc.n, now)
+		got, again := r.Wait(tc.err, tc.n, now)
 		if got != tc.want || again != tc.again {
 			t.Errorf("wait(%v, %d) = %s, %v; want %s, %v", tc.err, tc.n, got, again, tc.want, tc.again)
 		}
 	}
 	r.Tries = 20
-	if d, _ := r.wait(apiError(500, "", ""), 10, now); d != 2*time.Second {
+	if d, _ := r.Wait(apiError(500, "", ""), 10, now); d != 2*time.Second {
 		t.Errorf("wait is not capped: %s", d)
 	}
 }
@@ -507,29 +509,29 @@ func TestGoogleRevokedTokenStopsOnlyThatCalendar(t *testing.T) {
 		t.Error("the other calendar stopped syncing")
 	}
 	// Operators are told once, however often the calendar is tried.
-	h.clock.Advance(time.Hour)
+	h.Clock.Advance(time.Hour)
 	if err := h.g.SyncCalendar(h.ctx, h.calendarID(ana)); err != nil {
 		t.Fatal(err)
 	}
-	h.at(h.clock.Now().Add(h.cfg.Poll + h.cfg.SafetyPoll))
+	h.at(h.Clock.Now().Add(h.cfg.Poll + h.cfg.SafetyPoll))
 	var stopped []string
 	for _, m := range h.mails() {
-		if strings.HasPrefix(m, MailStopped) {
+		if strings.HasPrefix(m, google.MailStopped) {
 			stopped = append(stopped, m)
 		}
 	}
-	if len(stopped) != 1 || stopped[0] != MailStopped+" ops@example.com" {
+	if len(stopped) != 1 || stopped[0] != google.MailStopped+" ops@example.com" {
 		t.Errorf("operator emails %v, want one to ops@example.com", stopped)
 	}
 	var body string
-	h.db.Get(&body, `SELECT text_body FROM outbox WHERE kind = ?`, MailStopped)
+	h.DB.Get(&body, `SELECT text_body FROM outbox WHERE kind = ?`, google.MailStopped)
 	if !strings.Contains(body, ana) || !strings.Contains(body, "invalid_grant") || strings.Contains(body, "ya29") {
 		t.Errorf("email:\n%s", body)
 	}
 }
 
 func TestGoogleChannelRenewedBeforeExpiry(t *testing.T) {
-	h := synced(t, func(c *Config) {
+	h := synced(t, func(c *google.Config) {
 		c.ChannelTTL = 24 * time.Hour
 		c.SafetyPoll = 24 * time.Hour // out of the way: TestGooglePollsWithoutPublicURL covers polling
 	})
@@ -582,7 +584,7 @@ func TestGoogleChannelRenewedBeforeExpiry(t *testing.T) {
 	}
 	// And the next renewal is scheduled before the new channel expires.
 	var due time.Time
-	h.db.Get(&due, `SELECT due_at FROM jobs WHERE kind = ? AND subject = ?`, JobRenew, channelSubject(live[0].ID))
+	h.DB.Get(&due, `SELECT due_at FROM jobs WHERE kind = ? AND subject = ?`, google.JobRenew, google.ChannelSubject(live[0].ID))
 	if want := live[0].Expiration.Add(-h.cfg.RenewBefore); !due.Equal(want) {
 		t.Errorf("next renewal due %s, want %s", due, want)
 	}
@@ -606,7 +608,7 @@ func TestGooglePreReadFromDocAndDecisions(t *testing.T) {
 		t.Fatalf("pre-read %s, want ready", o.PreRead)
 	}
 	var section string
-	h.db.Get(&section, `SELECT pre_read FROM notes_sections WHERE occurrence_id = ?`, nov3.ID)
+	h.DB.Get(&section, `SELECT pre_read FROM notes_sections WHERE occurrence_id = ?`, nov3.ID)
 	if section != "Read the Q4 plan: https://example.com/q4" {
 		t.Errorf("section pre-read %q", section)
 	}
@@ -648,7 +650,7 @@ func TestGooglePreReadFromDocAndDecisions(t *testing.T) {
 // occurrence's section in the fake doc.
 func sectionField(t *testing.T, h *googleHarness, docID string, occID int64, heading string, fn func(googlefake.Paragraph)) {
 	t.Helper()
-	link := h.g.occurrenceLink(occID)
+	link := h.g.OccurrenceLink(occID)
 	in, under := false, false
 	for _, p := range h.fake.DocParagraphs(docID) {
 		switch {
@@ -656,7 +658,7 @@ func sectionField(t *testing.T, h *googleHarness, docID string, occID int64, hea
 			in = true
 		case in && p.Link != "":
 			return
-		case in && headingField(p.Text) != "":
+		case in && google.HeadingField(p.Text) != "":
 			under = strings.TrimSpace(p.Text) == heading
 		case in && under:
 			fn(p)
@@ -693,7 +695,7 @@ func TestGoogleOptionalPolicyTurnedOff(t *testing.T) {
 }
 
 func TestGooglePollsWithoutPublicURL(t *testing.T) {
-	h := synced(t, func(c *Config) { c.WebhookURL = "" })
+	h := synced(t, func(c *google.Config) { c.WebhookURL = "" })
 	if n := h.fake.Calls()["calendar.events.watch"]; n != 0 {
 		t.Errorf("%d watches without a webhook", n)
 	}
@@ -713,15 +715,15 @@ func TestGooglePollsWithoutPublicURL(t *testing.T) {
 func TestGoogleTokensSealedAndRefreshed(t *testing.T) {
 	h := synced(t, nil)
 	var sealed string
-	h.db.Get(&sealed, `SELECT sealed FROM google_tokens WHERE calendar_id = ?`, h.calendarID(ana))
+	h.DB.Get(&sealed, `SELECT sealed FROM google_tokens WHERE calendar_id = ?`, h.calendarID(ana))
 	if strings.Contains(sealed, "ya29") || strings.Contains(sealed, "refresh") {
 		t.Fatal("token stored in the clear")
 	}
-	tok, err := h.g.unseal(h.calendarID(ana), sealed)
+	tok, err := h.g.Unseal(h.calendarID(ana), sealed)
 	if err != nil || !strings.HasPrefix(tok.AccessToken, "ya29") || tok.RefreshToken == "" {
 		t.Fatalf("unseal: %v %v", tok, err)
 	}
-	if _, err := h.g.unseal(h.calendarID(ana)+1, sealed); err == nil {
+	if _, err := h.g.Unseal(h.calendarID(ana)+1, sealed); err == nil {
 		t.Error("a token opened for another calendar")
 	}
 	// Google stops accepting the access token (as after a password
@@ -734,8 +736,8 @@ func TestGoogleTokensSealedAndRefreshed(t *testing.T) {
 		t.Fatal("no sync after the access token was refused")
 	}
 	var resealed string
-	h.db.Get(&resealed, `SELECT sealed FROM google_tokens WHERE calendar_id = ?`, h.calendarID(ana))
-	tok2, err := h.g.unseal(h.calendarID(ana), resealed)
+	h.DB.Get(&resealed, `SELECT sealed FROM google_tokens WHERE calendar_id = ?`, h.calendarID(ana))
+	tok2, err := h.g.Unseal(h.calendarID(ana), resealed)
 	if err != nil || tok2.AccessToken == tok.AccessToken || tok2.RefreshToken != tok.RefreshToken {
 		t.Errorf("refreshed token not stored: %v", err)
 	}
@@ -762,7 +764,7 @@ func TestGoogleMeetingInTwoWatchedCalendarsIsOneMeeting(t *testing.T) {
 	h.settle()
 	h.clean()
 	var n int
-	h.db.Get(&n, `SELECT COUNT(*) FROM series WHERE uid = 'review'`)
+	h.DB.Get(&n, `SELECT COUNT(*) FROM series WHERE uid = 'review'`)
 	if n != 1 {
 		t.Errorf("%d series for one meeting in two watched calendars", n)
 	}

@@ -8,10 +8,11 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"meetingd/calendar"
 	"meetingd/internal/db"
-	"meetingd/internal/errs"
+	"meetingd/internal/jobs"
 	"meetingd/internal/mail"
-	"meetingd/meetings"
+	"meetingd/internal/people"
 )
 
 // A calendar whose credentials Google refuses for good is stopped: marked
@@ -44,15 +45,10 @@ func (g *Source) stop(ctx context.Context, cal calRow, reason string) error {
 	now := g.Clock.Now()
 	stopped := false
 	err := db.InTx(ctx, g.DB, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE calendars SET sync_stopped_at = ?, sync_stopped_reason = ?
-			WHERE id = ? AND sync_stopped_at IS NULL`), now, reason, cal.ID)
-		if err != nil {
-			return fmt.Errorf("stop calendar %d: %w", cal.ID, err)
+		var err error
+		if stopped, err = calendar.Stop(ctx, tx, cal.ID, reason, now); err != nil || !stopped {
+			return err // stopped already, operators told
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil // stopped already, operators told
-		}
-		stopped = true
 		return g.tellOperators(ctx, tx, cal, reason, now)
 	})
 	g.forget(cal.ID)
@@ -63,11 +59,11 @@ func (g *Source) stop(ctx context.Context, cal calRow, reason string) error {
 }
 
 func (g *Source) tellOperators(ctx context.Context, tx *sqlx.Tx, cal calRow, reason string, now time.Time) error {
-	var ids []int64
-	if err := tx.SelectContext(ctx, &ids, `SELECT id FROM people WHERE operator = 1 ORDER BY id`); err != nil {
-		return fmt.Errorf("operators: %w", err)
+	ops, err := people.Operators(ctx, tx)
+	if err != nil {
+		return err
 	}
-	if len(ids) == 0 {
+	if len(ops) == 0 {
 		g.Log.WarnContext(ctx, "no operators to tell that a Google calendar stopped", "calendar", cal.GoogleID)
 	}
 	fix := "Ask its owner to connect it again: an operator gets a consent link from POST /api/v1/google/connect."
@@ -75,11 +71,7 @@ func (g *Source) tellOperators(ctx context.Context, tx *sqlx.Tx, cal calRow, rea
 		fix = "Check the service account's domain-wide delegation in the Google Workspace admin console, then resume it: POST /api/v1/google/calendars/{calendar}/resume."
 	}
 	data := Stopped{Calendar: cal.GoogleID, Reason: reason, StoppedAt: now, Fix: fix}
-	for _, id := range ids {
-		p, err := meetings.PersonByID(ctx, tx, id)
-		if err != nil {
-			return err
-		}
+	for _, p := range ops {
 		_, err = g.Outbox.Enqueue(ctx, tx, mail.Message{Kind: MailStopped, To: p.Recipient(), Urgent: true, Data: data,
 			SubjectKey: fmt.Sprintf("calendar:%d@%d", cal.ID, now.Unix())})
 		if err != nil {
@@ -92,14 +84,11 @@ func (g *Source) tellOperators(ctx context.Context, tx *sqlx.Tx, cal calRow, rea
 
 // Resume restarts a stopped calendar once its credentials are fixed.
 func (g *Source) Resume(ctx context.Context, googleID string) error {
-	var id int64
-	err := g.DB.GetContext(ctx, &id, g.DB.Rebind(`SELECT id FROM calendars WHERE kind = ? AND name = ?`), Kind, googleID)
-	if db.IsNoRows(err) {
-		return errs.Errorf(errs.NotFound, "no Google calendar %q", googleID)
-	}
+	cal, err := calendar.ByName(ctx, g.DB, Kind, googleID)
 	if err != nil {
-		return fmt.Errorf("calendar %s: %w", googleID, err)
+		return err
 	}
+	id := cal.ID
 	err = db.InTx(ctx, g.DB, func(tx *sqlx.Tx) error { return g.resume(ctx, tx, g.Clock.Now(), id) })
 	if err != nil {
 		return err
@@ -110,11 +99,10 @@ func (g *Source) Resume(ctx context.Context, googleID string) error {
 }
 
 func (g *Source) resume(ctx context.Context, tx *sqlx.Tx, now time.Time, calID int64) error {
-	_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE calendars SET sync_stopped_at = NULL, sync_stopped_reason = '' WHERE id = ?`), calID)
-	if err != nil {
-		return fmt.Errorf("resume calendar %d: %w", calID, err)
+	if err := calendar.Resume(ctx, tx, calID); err != nil {
+		return err
 	}
-	if err := armNow(ctx, tx, now, JobSync, calSubject(calID)); err != nil {
+	if err := jobs.Rearm(ctx, tx, now, JobSync, calSubject(calID)); err != nil {
 		return err
 	}
 	return g.armPoll(ctx, tx, now, calID)
@@ -122,38 +110,48 @@ func (g *Source) resume(ctx context.Context, tx *sqlx.Tx, now time.Time, calID i
 
 // Status is a watched Google calendar's state, for operators.
 type Status struct {
-	ID             int64      `db:"id" json:"id"`
-	Calendar       string     `db:"name" json:"calendar"`
-	Connected      bool       `db:"connected" json:"connected"` // credentials to act with
-	SyncedAt       *time.Time `db:"synced_at" json:"synced_at,omitempty"`
-	StoppedAt      *time.Time `db:"sync_stopped_at" json:"stopped_at,omitempty"`
-	StopReason     string     `db:"sync_stopped_reason" json:"stop_reason,omitempty"`
-	ChannelExpires *time.Time `db:"-" json:"channel_expires,omitempty"`
+	ID             int64      `json:"id"`
+	Calendar       string     `json:"calendar"`
+	Connected      bool       `json:"connected"` // credentials to act with
+	SyncedAt       *time.Time `json:"synced_at,omitempty"`
+	StoppedAt      *time.Time `json:"stopped_at,omitempty"`
+	StopReason     string     `json:"stop_reason,omitempty"`
+	ChannelExpires *time.Time `json:"channel_expires,omitempty"`
 }
 
-// Status lists the Google calendars with their sync state.
+// Calendars lists the Google calendars with their sync state.
 func (g *Source) Calendars(ctx context.Context) ([]Status, error) {
-	var out []Status
-	err := g.DB.SelectContext(ctx, &out, g.DB.Rebind(`SELECT c.id, c.name, c.sync_stopped_at, c.sync_stopped_reason,
-			gc.synced_at, CASE WHEN t.calendar_id IS NULL THEN 0 ELSE 1 END AS connected
-		FROM calendars c LEFT JOIN google_calendars gc ON gc.calendar_id = c.id
-		LEFT JOIN google_tokens t ON t.calendar_id = c.id
-		WHERE c.kind = ? ORDER BY c.name`), Kind)
+	cals, err := calendar.List(ctx, g.DB, Kind)
 	if err != nil {
-		return nil, fmt.Errorf("google calendars: %w", err)
+		return nil, err
 	}
 	now := g.Clock.Now()
-	for i := range out {
-		out[i].Connected = out[i].Connected || g.jwt != nil
+	out := make([]Status, 0, len(cals))
+	for _, c := range cals {
+		st := Status{ID: c.ID, Calendar: c.Name, StoppedAt: c.StoppedAt, StopReason: c.StopReason, Connected: g.jwt != nil}
+		var synced []*time.Time
+		var tokens int
+		err := g.DB.SelectContext(ctx, &synced, g.DB.Rebind(`SELECT synced_at FROM google_calendars WHERE calendar_id = ?`), c.ID)
+		if err == nil {
+			err = g.DB.GetContext(ctx, &tokens, g.DB.Rebind(`SELECT COUNT(*) FROM google_tokens WHERE calendar_id = ?`), c.ID)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("google calendar %d: %w", c.ID, err)
+		}
+		if len(synced) == 1 {
+			st.SyncedAt = synced[0]
+		}
+		st.Connected = st.Connected || tokens > 0
 		var exp []time.Time
-		err := g.DB.SelectContext(ctx, &exp, g.DB.Rebind(`SELECT expires_at FROM google_channels
-			WHERE calendar_id = ? AND stopped_at IS NULL AND expires_at > ? ORDER BY expires_at DESC LIMIT 1`), out[i].ID, now)
+		err = g.DB.SelectContext(ctx, &exp, g.DB.Rebind(`SELECT expires_at FROM google_channels
+			WHERE calendar_id = ? AND stopped_at IS NULL AND expires_at > ? ORDER BY expires_at DESC LIMIT 1`), c.ID, now)
 		if err != nil {
 			return nil, fmt.Errorf("channels: %w", err)
 		}
 		if len(exp) == 1 {
-			out[i].ChannelExpires = &exp[0]
+			st.ChannelExpires = &exp[0]
 		}
+		out = append(out, st)
 	}
 	return out, nil
 }

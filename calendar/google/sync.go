@@ -7,16 +7,16 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 	gcalendar "google.golang.org/api/calendar/v3"
 
+	"meetingd/calendar"
 	"meetingd/internal/db"
 	"meetingd/internal/errs"
 	"meetingd/internal/jobs"
+	"meetingd/internal/people"
 	"meetingd/meetings"
 )
 
@@ -35,7 +35,7 @@ const maxResults = 2500
 const maxPages = 10_000
 
 func (g *Source) runSync(ctx context.Context, j jobs.Job) error {
-	id, err := subjectID(j.Subject, "gcal:")
+	id, err := jobs.SubjectID(j.Subject, "gcal:")
 	if err != nil {
 		return err
 	}
@@ -72,8 +72,8 @@ func (g *Source) syncWith(ctx context.Context, cal calRow, cl *googleClient) err
 	page, err := g.list(ctx, cl, cal.GoogleID, cal.SyncToken)
 	if !full && isStatus(err, http.StatusGone) {
 		g.Log.WarnContext(ctx, "Google sync token expired; listing the calendar in full", "calendar", cal.GoogleID)
-		if _, err := g.DB.ExecContext(ctx, g.DB.Rebind(`UPDATE calendars SET sync_token = '' WHERE id = ?`), cal.ID); err != nil {
-			return fmt.Errorf("clear sync token: %w", err)
+		if err := calendar.SetSyncToken(ctx, g.DB, cal.ID, ""); err != nil {
+			return err
 		}
 		full = true
 		page, err = g.list(ctx, cl, cal.GoogleID, "")
@@ -249,12 +249,12 @@ func (g *Source) organizedElsewhere(e *gcalendar.Event, googleID string) bool {
 	if e.Organizer == nil || e.Organizer.Self {
 		return false
 	}
-	org := meetings.NormalizeEmail(e.Organizer.Email)
-	if org == meetings.NormalizeEmail(googleID) {
+	org := people.NormalizeEmail(e.Organizer.Email)
+	if org == people.NormalizeEmail(googleID) {
 		return false
 	}
 	for _, c := range g.cfg.Calendars {
-		if meetings.NormalizeEmail(c.ID) == org {
+		if people.NormalizeEmail(c.ID) == org {
 			return true
 		}
 	}
@@ -423,8 +423,8 @@ func (g *Source) syncBatch(ctx context.Context, calID int64, batch []meetings.Se
 }
 
 func (g *Source) recordSync(ctx context.Context, tx *sqlx.Tx, calID int64, token, tz string, full bool, now time.Time) error {
-	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE calendars SET sync_token = ? WHERE id = ?`), token, calID); err != nil {
-		return fmt.Errorf("store sync token: %w", err)
+	if err := calendar.SetSyncToken(ctx, tx, calID, token); err != nil {
+		return err
 	}
 	q := `UPDATE google_calendars SET synced_at = ?, time_zone = ? WHERE calendar_id = ?`
 	args := []any{now, tz, calID}
@@ -449,7 +449,7 @@ func (g *Source) armDocs(ctx context.Context, tx *sqlx.Tx, now time.Time, calID 
 		if err != nil {
 			return err
 		}
-		if err := armNow(ctx, tx, now, JobDoc, seriesSubject(ref.ID)); err != nil {
+		if err := jobs.Rearm(ctx, tx, now, JobDoc, seriesSubject(ref.ID)); err != nil {
 			return err
 		}
 	}
@@ -491,14 +491,4 @@ func (g *Source) expandAll(ctx context.Context, cal calRow) error {
 	g.wake()
 	g.Log.InfoContext(ctx, "Google recurring series expanded", "calendar", cal.GoogleID, "series", len(set), "created", res.Created)
 	return nil
-}
-
-// subjectID reads the id from a job subject such as "gcal:12".
-func subjectID(subject, prefix string) (int64, error) {
-	s, ok := strings.CutPrefix(subject, prefix)
-	id, err := strconv.ParseInt(s, 10, 64)
-	if !ok || err != nil || id <= 0 {
-		return 0, fmt.Errorf("job subject %q is not %s<id>", subject, prefix)
-	}
-	return id, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/emersion/go-ical"
 	"github.com/teambition/rrule-go"
 
+	"meetingd/internal/people"
 	"meetingd/meetings"
 )
 
@@ -30,7 +31,7 @@ type Options struct {
 
 // Calendar is a parsed calendar file.
 type Calendar struct {
-	Name   string      // X-WR-CALNAME (or NAME) if present
+	Name   string   // X-WR-CALNAME (or NAME) if present
 	Series []Series // one per UID, in file order
 }
 
@@ -829,7 +830,7 @@ func (cx *calContext) addRecurrence(rec *recurrence, p *ical.Prop, line int, dts
 func eventPeople(c *ical.Component) (meetings.EventPerson, []meetings.EventAttendee) {
 	var org meetings.EventPerson
 	if p := c.Props.Get(ical.PropOrganizer); p != nil {
-		org = meetings.EventPerson{Email: meetings.NormalizeEmail(p.Value), Name: paramText(p.Params.Get(ical.ParamCommonName))}
+		org = meetings.EventPerson{Email: people.NormalizeEmail(p.Value), Name: paramText(p.Params.Get(ical.ParamCommonName))}
 	}
 	var out []meetings.EventAttendee
 	for _, p := range c.Props.Values(ical.PropAttendee) {
@@ -846,7 +847,7 @@ func eventPeople(c *ical.Component) (meetings.EventPerson, []meetings.EventAtten
 		}
 		cutype := strings.ToUpper(p.Params.Get(ical.ParamCalendarUserType))
 		out = append(out, meetings.EventAttendee{
-			EventPerson: meetings.EventPerson{Email: meetings.NormalizeEmail(p.Value), Name: paramText(p.Params.Get(ical.ParamCommonName))},
+			EventPerson: meetings.EventPerson{Email: people.NormalizeEmail(p.Value), Name: paramText(p.Params.Get(ical.ParamCommonName))},
 			Role:        role,
 			RSVP:        rsvp,
 			Resource:    cutype == "ROOM" || cutype == "RESOURCE",

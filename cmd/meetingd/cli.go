@@ -6,42 +6,44 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"meetingd/calendar"
+	"meetingd/internal/app"
 	"meetingd/internal/clock"
 	"meetingd/internal/db"
 	"meetingd/internal/errs"
-	"meetingd/internal/httpx"
-	"meetingd/internal/jobs"
 	"meetingd/internal/mail"
+	"meetingd/internal/people"
 	"meetingd/meetings"
 )
 
-// The CLI acts on the database directly, as an operator.
-var cliActor = meetings.Actor{Operator: true}
+// The CLI acts as the operator.
+var cliActor = people.Actor{Operator: true}
 
 // cliClock is the CLI's time; tests set a fake one.
 var cliClock clock.Clock = clock.Real{}
 
 // withApp parses flags, opens the app, and runs fn with it.
 func withApp(ctx context.Context, name string, args []string, stderr io.Writer, extra func(*flag.FlagSet),
-	fn func(a *app, fs *flag.FlagSet) error) error {
+	fn func(a *app.App, fs *flag.FlagSet) error) error {
 	cfg, fs, err := parse(name, args, stderr, extra)
 	if err != nil {
 		return err
 	}
-	a, err := newApp(ctx, cfg, cliClock, newLogger(cfg, io.Discard))
+	acfg, err := cfg.app()
 	if err != nil {
 		return err
 	}
-	defer a.close()
+	a, err := app.New(ctx, acfg, cliClock, newLogger(cfg, io.Discard))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
 	return fn(a, fs)
 }
 
@@ -56,7 +58,7 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	d, err := db.Open(ctx, cfg.DB)
+	d, err := db.Open(ctx, cfg.DB, newLogger(cfg, stderr))
 	if err != nil {
 		return err
 	}
@@ -68,7 +70,7 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var name string
 	return withApp(ctx, "import", args, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&name, "name", "", "calendar name (default: the file's name)")
-	}, func(a *app, fs *flag.FlagSet) error {
+	}, func(a *app.App, fs *flag.FlagSet) error {
 		if fs.NArg() != 1 {
 			return usageError{"import takes one ICS file: meetingd import [--name NAME] FILE.ics"}
 		}
@@ -81,7 +83,7 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if name == "" {
 			name = filepath.Base(path)
 		}
-		res, err := a.calendar.Import(ctx, f, name)
+		res, err := a.Calendar.Import(ctx, f, name)
 		if err != nil {
 			return err
 		}
@@ -96,7 +98,7 @@ func cmdEvent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError{"event takes create FILE.json|-, update FILE.json|-, or cancel UID"}
 	}
 	verb := args[0]
-	return withApp(ctx, "event "+verb, args[1:], stderr, nil, func(a *app, fs *flag.FlagSet) error {
+	return withApp(ctx, "event "+verb, args[1:], stderr, nil, func(a *app.App, fs *flag.FlagSet) error {
 		if fs.NArg() != 1 {
 			return usageError{"event " + verb + " takes one argument"}
 		}
@@ -111,15 +113,15 @@ func cmdEvent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		uid := in.UID
 		switch verb {
 		case "create":
-			uid, res, err = a.calendar.Create(ctx, in)
+			uid, res, err = a.Calendar.Create(ctx, in)
 		case "update":
 			if uid == "" {
 				return errs.Errorf(errs.Invalid, "uid is required to update an event")
 			}
-			res, err = a.calendar.Update(ctx, in)
+			res, err = a.Calendar.Update(ctx, in)
 		case "cancel":
 			uid = fs.Arg(0)
-			res, err = a.calendar.Cancel(ctx, uid)
+			res, err = a.Calendar.Cancel(ctx, uid)
 		default:
 			return usageError{fmt.Sprintf("unknown event command %q: want create, update or cancel", verb)}
 		}
@@ -140,7 +142,7 @@ func readJSON(path string, v any) error {
 		defer f.Close()
 		r = f
 	}
-	dec := json.NewDecoder(io.LimitReader(r, httpx.MaxBody))
+	dec := json.NewDecoder(io.LimitReader(r, 1<<20))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return errs.Errorf(errs.Invalid, "%s: %v", path, err)
@@ -163,7 +165,7 @@ func cmdPublish(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var text string
 	return withApp(ctx, "publish", reorder(args), stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&text, "text", "", "pre-read text (default: what the notes doc's Pre-read section holds)")
-	}, func(a *app, fs *flag.FlagSet) error {
+	}, func(a *app.App, fs *flag.FlagSet) error {
 		id, err := occurrenceArg(fs, 1, "publish takes an occurrence id: meetingd publish [--text TEXT] ID")
 		if err != nil {
 			return err
@@ -172,7 +174,7 @@ func cmdPublish(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if text != "" {
 			content = &text
 		}
-		o, err := a.meetings.Publish(ctx, cliActor, id, content)
+		o, err := a.Meetings.Publish(ctx, cliActor, id, content)
 		if err != nil {
 			return err
 		}
@@ -182,7 +184,7 @@ func cmdPublish(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 func cmdAttendance(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return withApp(ctx, "attendance", reorder(args), stderr, nil, func(a *app, fs *flag.FlagSet) error {
+	return withApp(ctx, "attendance", reorder(args), stderr, nil, func(a *app.App, fs *flag.FlagSet) error {
 		id, err := occurrenceArg(fs, 3, "attendance takes: OCCURRENCE_ID EMAIL present|absent|async|accepted|declined|tentative")
 		if err != nil {
 			return err
@@ -195,7 +197,7 @@ func cmdAttendance(ctx context.Context, args []string, stdout, stderr io.Writer)
 		default:
 			p.Attendance = &v
 		}
-		at, err := a.meetings.RecordAttendance(ctx, cliActor, id, p)
+		at, err := a.Meetings.RecordAttendance(ctx, cliActor, id, p)
 		if err != nil {
 			return err
 		}
@@ -212,16 +214,16 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return withApp(ctx, "token create", args[1:], stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&email, "email", "", "whose token it is")
 		fs.StringVar(&label, "label", "", "what the token is for")
-	}, func(a *app, fs *flag.FlagSet) error {
+	}, func(a *app.App, fs *flag.FlagSet) error {
 		if email == "" {
 			return usageError{"token create needs --email"}
 		}
-		now := a.clock.Now()
-		p, err := meetings.EnsurePerson(ctx, a.db, email, "", "UTC", now)
+		now := a.Clock.Now()
+		p, err := people.Ensure(ctx, a.DB, email, "", "UTC", now)
 		if err != nil {
 			return err
 		}
-		tok, err := httpx.NewToken(ctx, a.db, p.ID, label, now)
+		tok, err := people.NewToken(ctx, a.DB, p.ID, label, now)
 		if err != nil {
 			return err
 		}
@@ -240,15 +242,15 @@ func cmdPerson(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.StringVar(&end, "work-end", "", "end of working hours, e.g. 17:00")
 		fs.StringVar(&days, "work-days", "", "working days, e.g. mon,tue,wed,thu,fri")
 		fs.StringVar(&digest, "digest", "", "true for one daily digest instead of single emails")
-	}, func(a *app, fs *flag.FlagSet) error {
+	}, func(a *app.App, fs *flag.FlagSet) error {
 		if email == "" {
 			return usageError{"person needs --email"}
 		}
-		p, err := meetings.EnsurePerson(ctx, a.db, email, name, "UTC", a.clock.Now())
+		p, err := people.Ensure(ctx, a.DB, email, name, "UTC", a.Clock.Now())
 		if err != nil {
 			return err
 		}
-		var patch meetings.PersonPatch
+		var patch people.Patch
 		set := func(v string) *string {
 			if v == "" {
 				return nil
@@ -267,44 +269,12 @@ func cmdPerson(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			}
 			patch.Digest = &b
 		}
-		out, err := meetings.UpdatePerson(ctx, a.db, p.ID, patch)
+		out, err := people.Update(ctx, a.DB, p.ID, patch)
 		if err != nil {
 			return err
 		}
 		return printJSON(stdout, out)
 	})
-}
-
-// scheduleRow is one step due: when, what, and for which occurrence.
-type scheduleRow struct {
-	When       time.Time `json:"when"`
-	Kind       string    `json:"kind"`
-	Subject    string    `json:"subject"`
-	Occurrence string    `json:"occurrence,omitempty"`
-	Attempts   int       `json:"attempts"`
-	LastError  string    `json:"last_error,omitempty"`
-}
-
-func (a *app) schedule(ctx context.Context, limit int) ([]scheduleRow, error) {
-	list, err := jobs.Upcoming(ctx, a.db, limit)
-	if err != nil {
-		return nil, err
-	}
-	rows := make([]scheduleRow, 0, len(list))
-	for _, j := range list {
-		r := scheduleRow{When: j.RunAt, Kind: j.Kind, Subject: j.Subject, Attempts: j.Attempts, LastError: j.LastError}
-		if id, ok := strings.CutPrefix(j.Subject, "occurrence:"); ok {
-			var o struct {
-				Title    string    `db:"title"`
-				StartsAt time.Time `db:"starts_at"`
-			}
-			if err := a.db.GetContext(ctx, &o, a.db.Rebind(`SELECT title, starts_at FROM occurrences WHERE id = ?`), id); err == nil {
-				r.Occurrence = fmt.Sprintf("%s (%s, starts %s)", id, o.Title, o.StartsAt.Format(time.RFC3339))
-			}
-		}
-		rows = append(rows, r)
-	}
-	return rows, nil
 }
 
 func cmdSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -313,8 +283,8 @@ func cmdSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return withApp(ctx, "schedule", args, stderr, func(fs *flag.FlagSet) {
 		fs.BoolVar(&asJSON, "json", false, "print JSON")
 		fs.IntVar(&limit, "n", 30, "how many steps")
-	}, func(a *app, fs *flag.FlagSet) error {
-		rows, err := a.schedule(ctx, limit)
+	}, func(a *app.App, fs *flag.FlagSet) error {
+		rows, err := a.Meetings.Schedule(ctx, limit)
 		if err != nil {
 			return err
 		}
@@ -346,8 +316,8 @@ func cmdOutbox(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.BoolVar(&full, "full", false, "print each email's text")
 		fs.IntVar(&limit, "n", 30, "how many emails")
 		fs.StringVar(&to, "to", "", "only emails to this address")
-	}, func(a *app, fs *flag.FlagSet) error {
-		items, err := mail.List(ctx, a.db, strings.ToLower(to), 0, limit)
+	}, func(a *app.App, fs *flag.FlagSet) error {
+		items, err := mail.List(ctx, a.DB, strings.ToLower(to), 0, limit)
 		if err != nil {
 			return err
 		}
@@ -394,55 +364,4 @@ func reorder(args []string) []string {
 func isBoolFlag(a string) bool {
 	a = strings.TrimLeft(a, "-")
 	return a == "json" || a == "full" || a == "all" || a == "optional-by-default"
-}
-
-func (a *app) handleSchedule(w http.ResponseWriter, r *http.Request) {
-	v, _ := httpx.ViewerFrom(r.Context())
-	if !v.Operator {
-		httpx.Error(w, r, errs.Errorf(errs.Forbidden, "only operators may see the schedule"))
-		return
-	}
-	rows, err := a.schedule(r.Context(), 100)
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, map[string]any{"steps": rows})
-}
-
-// handleOutbox shows operators every email, and anyone else their own.
-func (a *app) handleOutbox(w http.ResponseWriter, r *http.Request) {
-	v, _ := httpx.ViewerFrom(r.Context())
-	to := strings.ToLower(r.URL.Query().Get("to"))
-	if !v.Operator {
-		if to != "" && to != v.Email {
-			httpx.Error(w, r, errs.Errorf(errs.Forbidden, "only operators may read other people's email"))
-			return
-		}
-		to = v.Email
-	}
-	var before int64
-	if c := r.URL.Query().Get("cursor"); c != "" {
-		n, err := strconv.ParseInt(c, 10, 64)
-		if err != nil || n <= 0 {
-			httpx.Error(w, r, errs.Errorf(errs.Invalid, "cursor %q is not one this API returned", c))
-			return
-		}
-		before = n
-	}
-	items, err := mail.List(r.Context(), a.db, to, before, 51)
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	resp := map[string]any{"emails": items}
-	if len(items) > 50 {
-		resp["emails"] = items[:50]
-		resp["next_cursor"] = strconv.FormatInt(items[49].ID, 10)
-	}
-	httpx.JSON(w, http.StatusOK, resp)
-}
-
-func errNoRoute(r *http.Request) error {
-	return errs.Errorf(errs.NotFound, "no API endpoint %s %s", r.Method, r.URL.Path)
 }

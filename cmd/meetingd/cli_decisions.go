@@ -11,19 +11,21 @@ import (
 	"time"
 
 	"meetingd/decisions"
+	"meetingd/internal/app"
+	"meetingd/internal/people"
 	"meetingd/meetings"
 )
 
 // asPerson resolves --as to an actor: contributions have an author.
-func asPerson(ctx context.Context, a *app, email string) (decisions.Actor, error) {
+func asPerson(ctx context.Context, a *app.App, email string) (people.Actor, error) {
 	if email == "" {
-		return decisions.Actor{}, usageError{"--as EMAIL is required: say who acts"}
+		return people.Actor{}, usageError{"--as EMAIL is required: say who acts"}
 	}
-	p, err := meetings.PersonByEmail(ctx, a.db, email)
+	p, err := people.ByEmail(ctx, a.DB, email)
 	if err != nil {
-		return decisions.Actor{}, err
+		return people.Actor{}, err
 	}
-	return decisions.Actor{PersonID: p.ID, Operator: p.Operator}, nil
+	return p.Actor(), nil
 }
 
 func decisionArg(fs *flag.FlagSet, want int, usage string) (int64, error) {
@@ -53,7 +55,7 @@ func cmdDecision(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fs.Int64Var(&occurrence, "occurrence", 0, "create: the occurrence it came from")
 		fs.StringVar(&text, "text", "", "support/object/comment: why; outcome/withdraw: the rationale")
 		fs.StringVar(&state, "state", "", "list: only this state")
-	}, func(a *app, fs *flag.FlagSet) error {
+	}, func(a *app.App, fs *flag.FlagSet) error {
 		switch verb {
 		case "create":
 			actor, err := asPerson(ctx, a, as)
@@ -61,23 +63,20 @@ func cmdDecision(ctx context.Context, args []string, stdout, stderr io.Writer) e
 				return err
 			}
 			// --window, shared with serve, says how long it stays open.
-			in := decisions.Input{Title: title, Proposal: proposal, Window: a.cfg.Window.String()}
-			if occurrence != 0 {
-				in.OccurrenceID = &occurrence
-			}
+			in := decisions.Input{Title: title, Proposal: proposal, Window: a.Cfg.Window.String()}
 			for _, e := range strings.Split(invite, ",") {
 				if e = strings.TrimSpace(e); e != "" {
 					in.Invitees = append(in.Invitees, e)
 				}
 			}
-			d, err := a.decisions.Create(ctx, actor, in)
+			d, err := a.Meetings.OpenDecision(ctx, actor, occurrence, in)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(stdout, "decision %d open until %s\n", d.ID, d.ClosesAt.Format(time.RFC3339))
 			return nil
 		case "list":
-			list, err := a.decisions.List(ctx, decisions.Actor{Operator: true}, decisions.Filter{State: state}, nil, 100)
+			list, err := a.Decisions.List(ctx, cliActor, decisions.Filter{State: state}, nil, 100)
 			if err != nil {
 				return err
 			}
@@ -92,7 +91,7 @@ func cmdDecision(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			if err != nil {
 				return err
 			}
-			v, err := a.decisions.Get(ctx, decisions.Actor{Operator: true}, id)
+			v, err := a.Decisions.Get(ctx, cliActor, id)
 			if err != nil {
 				return err
 			}
@@ -104,7 +103,7 @@ func cmdDecision(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	})
 }
 
-func decisionAct(ctx context.Context, a *app, fs *flag.FlagSet, verb, as, text string, stdout io.Writer) error {
+func decisionAct(ctx context.Context, a *app.App, fs *flag.FlagSet, verb, as, text string, stdout io.Writer) error {
 	want, usage := 1, "decision "+verb+" takes a decision id: meetingd decision "+verb+" ID --as EMAIL [--text WHY]"
 	if verb == "outcome" {
 		want, usage = 2, "decision outcome takes: ID accepted|rejected|deferred --as OWNER --text RATIONALE"
@@ -119,19 +118,19 @@ func decisionAct(ctx context.Context, a *app, fs *flag.FlagSet, verb, as, text s
 	}
 	switch verb {
 	case "outcome":
-		d, err := a.decisions.RecordOutcome(ctx, actor, id, fs.Arg(1), text)
+		d, err := a.Decisions.RecordOutcome(ctx, actor, id, fs.Arg(1), text)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "decision %d: %s\n", d.ID, d.State)
 	case "withdraw":
-		d, err := a.decisions.Withdraw(ctx, actor, id, text)
+		d, err := a.Decisions.Withdraw(ctx, actor, id, text)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "decision %d: %s\n", d.ID, d.State)
 	default:
-		c, err := a.decisions.Contribute(ctx, actor, id, verb, text)
+		c, err := a.Decisions.Contribute(ctx, actor, id, verb, text)
 		if err != nil {
 			return err
 		}
@@ -153,7 +152,7 @@ func cmdAction(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.StringVar(&text, "text", "", "add: what is to be done")
 		fs.StringVar(&due, "due", "", "add: when, as RFC 3339 (2026-12-01T17:00:00+01:00) or a date (2026-12-01, end of the owner's day)")
 		fs.BoolVar(&all, "all", false, "list: done ones too")
-	}, func(a *app, fs *flag.FlagSet) error {
+	}, func(a *app.App, fs *flag.FlagSet) error {
 		switch verb {
 		case "add":
 			id, err := occurrenceArg(fs, 1, "action add takes an occurrence id: meetingd action add ID --owner EMAIL --text WHAT --due WHEN")
@@ -164,7 +163,7 @@ func cmdAction(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			if err != nil {
 				return err
 			}
-			it, err := a.meetings.AddActionItem(ctx, cliActor, id, meetings.ActionItemInput{Owner: owner, Text: text, Due: when})
+			it, err := a.Meetings.AddActionItem(ctx, cliActor, id, meetings.ActionItemInput{Owner: owner, Text: text, Due: when})
 			if err != nil {
 				return err
 			}
@@ -178,18 +177,18 @@ func cmdAction(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			if err != nil {
 				return usageError{fmt.Sprintf("%q is not an action item id", fs.Arg(0))}
 			}
-			it, err := a.meetings.SetActionItemDone(ctx, cliActor, id, verb == "done")
+			it, err := a.Meetings.SetActionItemDone(ctx, cliActor, id, verb == "done")
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(stdout, "action item %d: done=%v\n", it.ID, it.DoneAt != nil)
 			return nil
 		case "list":
-			p, err := meetings.PersonByEmail(ctx, a.db, owner)
+			p, err := people.ByEmail(ctx, a.DB, owner)
 			if err != nil {
 				return err
 			}
-			items, err := a.meetings.ActionItemsOf(ctx, p.ID, all, nil, 200)
+			items, err := a.Meetings.ActionItemsOf(ctx, p.ID, all, nil, 200)
 			if err != nil {
 				return err
 			}
@@ -206,8 +205,8 @@ func cmdAction(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // parseDue reads --due: a full time, or a date meaning the end of the
 // owner's working day in their zone.
-func parseDue(ctx context.Context, a *app, owner, due string) (time.Time, error) {
-	if due == "" {
+func parseDue(ctx context.Context, a *app.App, owner, due string) (time.Time, error) {
+	if due == "" || owner == "" {
 		return time.Time{}, nil // AddActionItem names what is missing
 	}
 	if t, err := time.Parse(time.RFC3339, due); err == nil {
@@ -217,12 +216,9 @@ func parseDue(ctx context.Context, a *app, owner, due string) (time.Time, error)
 	if err != nil {
 		return time.Time{}, usageError{fmt.Sprintf("--due %q is neither RFC 3339 nor a date like 2026-12-01", due)}
 	}
-	loc, end := time.UTC, 17*60
-	if p, err := meetings.PersonByEmail(ctx, a.db, owner); err == nil {
-		if l, err := time.LoadLocation(p.TimeZone); err == nil {
-			loc = l
-		}
-		end = p.WorkEnd
+	p, err := people.Ensure(ctx, a.DB, owner, "", "UTC", a.Clock.Now())
+	if err != nil {
+		return time.Time{}, err
 	}
-	return time.Date(day.Year(), day.Month(), day.Day(), end/60, end%60, 0, 0, loc), nil
+	return p.EndOfWorkday(day), nil
 }

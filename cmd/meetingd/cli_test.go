@@ -77,7 +77,7 @@ func TestCLIWorkflow(t *testing.T) {
 		}
 		return out.String()
 	}
-	if out := do("import", "testdata/team.ics"); !strings.Contains(out, "skipped") {
+	if out := do("import", "../../internal/app/testdata/team.ics"); !strings.Contains(out, "skipped") {
 		t.Fatalf("import: %s", out)
 	}
 	table := do("schedule", "-n", "100")

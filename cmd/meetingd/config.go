@@ -3,10 +3,13 @@ package main
 import (
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"meetingd/internal/app"
 )
 
 // config is everything an operator can set, by flag or MEETINGD_* variable.
@@ -32,22 +35,57 @@ type config struct {
 // register adds the shared flags to fs, each defaulting to its environment
 // variable: --base-url reads MEETINGD_BASE_URL.
 func (c *config) register(fs *flag.FlagSet) {
-	str(fs, &c.DB, "db", "meetingd.db", "SQLite database file")
+	def := app.Defaults()
+	str(fs, &c.DB, "db", def.DB, "SQLite database file")
 	str(fs, &c.Addr, "addr", "127.0.0.1:8080", "HTTP listen address")
 	str(fs, &c.SMTP, "smtp", "", "SMTP server URL, smtp://[user:pass@]host:port or smtps://...; unset keeps mail in the local outbox")
-	str(fs, &c.From, "from", "meetingd <meetingd@localhost>", "From address of emails")
-	str(fs, &c.BaseURL, "base-url", "http://localhost:8080", "public URL of this service, for links in emails")
+	str(fs, &c.From, "from", def.From, "From address of emails")
+	str(fs, &c.BaseURL, "base-url", def.BaseURL, "public URL of this service, for links in emails")
 	str(fs, &c.TemplatesDir, "templates-dir", "", "folder with edited copies of the templates (default: the embedded ones)")
 	str(fs, &c.Operators, "operators", "", "comma-separated emails of operators, who see every meeting and the outbox")
-	dur(fs, &c.Lead, "lead", 24*time.Hour, "how long before the start a pre-read is due (at least 24h)")
+	dur(fs, &c.Lead, "lead", def.Lead, "how long before the start a pre-read is due (at least 24h)")
 	str(fs, &c.Reminders, "reminders", "72h,48h", "comma-separated organizer reminders before the start")
-	boolean(fs, &c.OptionalByDefault, "optional-by-default", true, "make every attendee but organizer and speakers optional")
-	dur(fs, &c.Window, "window", 7*24*time.Hour, "how long a decision stays open for contributions by default (at least 24h)")
-	integer(fs, &c.MaxExtensions, "max-extensions", 2, "how many times late objections may extend a decision's window")
+	boolean(fs, &c.OptionalByDefault, "optional-by-default", def.OptionalByDefault, "make every attendee but organizer and speakers optional")
+	dur(fs, &c.Window, "window", def.Window, "how long a decision stays open for contributions by default (at least 24h)")
+	integer(fs, &c.MaxExtensions, "max-extensions", def.MaxExtensions, "how many times late objections may extend a decision's window")
 	dur(fs, &c.Poll, "poll", 5*time.Second, "how often the scheduler looks for due work")
 	str(fs, &c.LogFormat, "log", "text", "log format: text or json")
 	c.registerOIDC(fs)
 	c.registerGoogle(fs)
+}
+
+// app turns the flags into the app's configuration, refusing settings that
+// cannot work with a message that names the flag.
+func (c *config) app() (app.Config, error) {
+	cfg := app.Defaults()
+	switch {
+	case c.Lead < 24*time.Hour:
+		return cfg, fmt.Errorf("--lead %s is below the minimum of 24h", c.Lead)
+	case c.Window < 24*time.Hour:
+		return cfg, fmt.Errorf("--window %s is below the minimum of 24h", c.Window)
+	case c.MaxExtensions < 0:
+		return cfg, fmt.Errorf("--max-extensions %d is negative", c.MaxExtensions)
+	case c.LogFormat != "text" && c.LogFormat != "json":
+		return cfg, fmt.Errorf("--log %q is not text or json", c.LogFormat)
+	}
+	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return cfg, fmt.Errorf("--base-url %q is not an http(s) URL", c.BaseURL)
+	}
+	reminders, err := c.reminders()
+	if err != nil {
+		return cfg, err
+	}
+	if err := c.OIDC.check(); err != nil {
+		return cfg, err
+	}
+	cfg.DB, cfg.SMTP, cfg.From, cfg.BaseURL, cfg.TemplatesDir = c.DB, c.SMTP, c.From, c.BaseURL, c.TemplatesDir
+	cfg.Operators, cfg.Lead, cfg.Reminders, cfg.OptionalByDefault = c.operators(), c.Lead, reminders, c.OptionalByDefault
+	cfg.Window, cfg.MaxExtensions = c.Window, c.MaxExtensions
+	cfg.OIDC = c.OIDC.people()
+	if cfg.Google, err = googleConfig(c.Google, c.BaseURL); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
 }
 
 func envName(flagName string) string {

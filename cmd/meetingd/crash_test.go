@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"syscall"
@@ -10,10 +11,11 @@ import (
 	"time"
 
 	"meetingd/calendar"
-	"meetingd/internal/jobs"
+	"meetingd/internal/app"
+	"meetingd/internal/apptest"
 	"meetingd/internal/mail"
 	"meetingd/internal/mailtest"
-	"meetingd/meetings"
+	"meetingd/internal/people"
 )
 
 // Monday 2 November 2026, 10:00 UTC: working hours for everyone in UTC.
@@ -48,9 +50,9 @@ func TestCrashDeliversEveryEmailOnce(t *testing.T) {
 			sentBefore := len(smtp.Messages())
 
 			// Restart after the lease has run out.
-			ta := newTestApp(t, dbPath, smtp.URL(), crashT0)
-			ta.at(crashT0.Add(ta.worker.Lease + time.Second))
-			ta.at(crashT0.Add(ta.worker.Lease + time.Hour))
+			ta := apptest.New(t, crashT0, apptest.DB(dbPath), apptest.SMTP(smtp.URL()))
+			ta.At(crashT0.Add(ta.Worker.Lease + time.Second))
+			ta.At(crashT0.Add(ta.Worker.Lease + time.Hour))
 
 			byTo := map[string][]mailtest.Message{}
 			for _, m := range smtp.Messages() {
@@ -74,7 +76,7 @@ func TestCrashDeliversEveryEmailOnce(t *testing.T) {
 				t.Errorf("%d emails repeated, at most %d allowed (sent before the crash: %d)", dups, tc.maxDups, sentBefore)
 			}
 			var pending int
-			ta.db.Get(&pending, `SELECT COUNT(*) FROM outbox WHERE state <> 'sent'`)
+			ta.DB.Get(&pending, `SELECT COUNT(*) FROM outbox WHERE state <> 'sent'`)
 			if pending != 0 {
 				t.Errorf("%d emails not marked sent after restart", pending)
 			}
@@ -84,22 +86,22 @@ func TestCrashDeliversEveryEmailOnce(t *testing.T) {
 
 // queueCrashMail stores a published meeting whose pre-read emails are due.
 func queueCrashMail(t *testing.T, dbPath, smtpURL string) {
-	ta := newTestApp(t, dbPath, smtpURL, crashT0)
+	ta := apptest.New(t, crashT0, apptest.DB(dbPath), apptest.SMTP(smtpURL))
 	in := calendar.EventInput{Title: "Crash test", Start: crashT0.Add(48 * time.Hour), End: crashT0.Add(49 * time.Hour),
 		TimeZone: "UTC", Organizer: "p0@example.com"}
 	for i := 0; i < crashAttendees; i++ {
 		in.Attendees = append(in.Attendees, calendar.AttendeeInput{Email: fmt.Sprintf("p%d@example.com", i)})
 	}
-	if _, _, err := ta.calendar.Create(context.Background(), in); err != nil {
+	if _, _, err := ta.Calendar.Create(context.Background(), in); err != nil {
 		t.Fatal(err)
 	}
 	var id int64
-	ta.db.Get(&id, `SELECT id FROM occurrences`)
+	ta.DB.Get(&id, `SELECT id FROM occurrences`)
 	text := "Read this."
-	if _, err := ta.meetings.Publish(context.Background(), meetings.Actor{Operator: true}, id, &text); err != nil {
+	if _, err := ta.Meetings.Publish(context.Background(), people.Actor{Operator: true}, id, &text); err != nil {
 		t.Fatal(err)
 	}
-	ta.close()
+	ta.Close()
 }
 
 // TestCrashChild is the scheduler process that dies; it runs only when
@@ -109,24 +111,34 @@ func TestCrashChild(t *testing.T) {
 	if mode == "" {
 		t.Skip("run by TestCrashDeliversEveryEmailOnce")
 	}
-	ta := newTestApp(t, os.Getenv("MEETINGD_CRASH_DB"), os.Getenv("MEETINGD_CRASH_SMTP"), crashT0)
 	die := func() { syscall.Kill(os.Getpid(), syscall.SIGKILL); select {} }
-	switch mode {
-	case "after-claim":
-		ta.worker.AfterClaim = func([]jobs.Job) { die() }
-	case "after-first-send":
-		ta.deliverer.Transport = dieAfterSend{Transport: ta.deliverer.Transport, die: die}
+	// Dying as the first email is handed over, before it is sent, is
+	// dying with a batch claimed and nothing done.
+	dying := func(c *app.Config) {
+		base, _ := url.Parse(c.BaseURL)
+		smtp, err := mail.NewSMTPTransport(os.Getenv("MEETINGD_CRASH_SMTP"), c.From, base.Hostname())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Transport = dieOnSend{Transport: smtp, die: die, after: mode == "after-first-send"}
 	}
-	ta.at(crashT0.Add(time.Second))
+	ta := apptest.New(t, crashT0, apptest.DB(os.Getenv("MEETINGD_CRASH_DB")), apptest.Config(dying))
+	ta.At(crashT0.Add(time.Second))
 	t.Fatal("the child finished its work without dying")
 }
 
-type dieAfterSend struct {
+// dieOnSend kills the process at the first email, before or after it is
+// sent.
+type dieOnSend struct {
 	mail.Transport
-	die func()
+	die   func()
+	after bool
 }
 
-func (d dieAfterSend) Send(ctx context.Context, it mail.Item) error {
+func (d dieOnSend) Send(ctx context.Context, it mail.Item) error {
+	if !d.after {
+		d.die()
+	}
 	if err := d.Transport.Send(ctx, it); err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/hex"
 	"flag"
 	"fmt"
@@ -45,31 +44,12 @@ func (c *config) registerGoogle(fs *flag.FlagSet) {
 	dur(fs, &g.SafetyPoll, "google-safety-poll", 6*time.Hour, "how often Google calendars are polled with push, as a safety net")
 }
 
-// newGoogle builds the Google source from the flags, registers its jobs on
-// the worker and starts it. Without --google-calendars it returns nil.
-func (a *app) newGoogle(ctx context.Context) (*google.Source, error) {
-	if strings.TrimSpace(a.cfg.Google.Calendars) == "" {
+// googleConfig turns the flags into the source's configuration.
+// Without --google-calendars it is nil: Google is off.
+func googleConfig(s googleSettings, baseURL string) (*google.Config, error) {
+	if strings.TrimSpace(s.Calendars) == "" {
 		return nil, nil
 	}
-	cfg, err := googleConfig(a.cfg.Google, a.cfg.BaseURL)
-	if err != nil {
-		return nil, err
-	}
-	g, err := google.New(a.db, a.clock, a.meetings, a.meetings.Outbox, a.log, cfg)
-	if err != nil {
-		return nil, err
-	}
-	g.Wake = a.worker.Wake
-	g.Register(a.worker)
-	if err := g.Start(ctx); err != nil {
-		return nil, err
-	}
-	a.log.Info("Google Workspace on", "calendars", len(cfg.Calendars), "push", cfg.WebhookURL != "")
-	return g, nil
-}
-
-// googleConfig turns the flags into the source's configuration.
-func googleConfig(s googleSettings, baseURL string) (google.Config, error) {
 	cfg := google.DefaultConfig()
 	for _, f := range strings.Split(s.Calendars, ",") {
 		if f = strings.TrimSpace(f); f != "" {
@@ -80,15 +60,15 @@ func googleConfig(s googleSettings, baseURL string) (google.Config, error) {
 	var err error
 	if s.Credentials != "" {
 		if cfg.ServiceAccount, err = os.ReadFile(s.Credentials); err != nil {
-			return cfg, fmt.Errorf("--google-credentials: %w", err)
+			return nil, fmt.Errorf("--google-credentials: %w", err)
 		}
 	}
 	if s.Client != "" {
 		if cfg.OAuthClient, err = os.ReadFile(s.Client); err != nil {
-			return cfg, fmt.Errorf("--google-client: %w", err)
+			return nil, fmt.Errorf("--google-client: %w", err)
 		}
 		if cfg.TokenKey, err = hex.DecodeString(s.TokenKey); err != nil || len(cfg.TokenKey) != 32 {
-			return cfg, fmt.Errorf("--google-token-key must be 64 hex digits (a 256-bit key), e.g. from `openssl rand -hex 32`")
+			return nil, fmt.Errorf("--google-token-key must be 64 hex digits (a 256-bit key), e.g. from `openssl rand -hex 32`")
 		}
 	}
 	cfg.Endpoint, cfg.TemplateDoc, cfg.ShareRole = s.Endpoint, s.TemplateDoc, s.ShareRole
@@ -97,7 +77,7 @@ func googleConfig(s googleSettings, baseURL string) (google.Config, error) {
 		cfg.WebhookURL = strings.TrimRight(baseURL, "/") + google.NotifyPath
 	}
 	cfg.Poll, cfg.SafetyPoll = s.Poll, s.SafetyPoll
-	return cfg, nil
+	return &cfg, nil
 }
 
 // publicHTTPS reports whether Google could call base: push needs https on

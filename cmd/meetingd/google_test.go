@@ -24,8 +24,11 @@ import (
 	"meetingd/calendar/google"
 	"meetingd/calendar/google/googlefake"
 	"meetingd/decisions"
+	"meetingd/internal/app"
+	"meetingd/internal/apptest"
 	"meetingd/internal/clock"
-	"meetingd/meetings"
+	"meetingd/internal/people"
+	"meetingd/internal/web/webtest"
 )
 
 // serviceAccountKey writes a service account's JSON key whose token_uri is
@@ -82,27 +85,31 @@ func TestGoogleThroughTheApp(t *testing.T) {
 
 	srv := httptest.NewServer(nil)
 	defer srv.Close()
-	cfg := testConfig(t, tempDB(t), "")
+	cfg := testConfig(t, tempDB(t))
 	cfg.BaseURL = srv.URL
 	cfg.Google = googleFlags(t, "--google-calendars=ana@example.com", "--google-credentials="+serviceAccountKey(t, gsrv.URL+"/token"),
 		"--google-endpoint="+gsrv.URL, "--google-webhook="+srv.URL+google.NotifyPath, "--google-share-role=commenter")
 	ctx := context.Background()
-	a, err := newApp(ctx, cfg, c, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	acfg, err := cfg.app()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.close()
-	if a.google == nil {
-		t.Fatal("Google not started by newApp")
+	a, err := app.New(ctx, acfg, c, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
 	}
-	srv.Config.Handler = a.handler()
-	ta := &testApp{app: a, t: t, clock: c, srv: srv}
+	defer a.Close()
+	if a.Google == nil {
+		t.Fatal("Google not started by the app")
+	}
+	srv.Config.Handler = a.Handler(ctx)
+	ta := &webtest.App{App: &apptest.App{App: a, T: t, Clock: c}, Srv: srv, URL: srv.URL}
 
-	ta.at(now)
+	ta.At(now)
 	if _, err := fake.Deliver(ctx); err != nil { // the echo of meetingd's own patch
 		t.Fatal(err)
 	}
-	ta.at(now)
+	ta.At(now)
 	fake.PutEvent("ana@example.com", &gcalendar.Event{Id: "review", Summary: "Review", Start: at(4, 15), End: at(4, 16),
 		Organizer: &gcalendar.EventOrganizer{Email: "ana@example.com"},
 		Attendees: []*gcalendar.EventAttendee{{Email: "ana@example.com", Organizer: true}, {Email: "ben@example.com"}}})
@@ -110,7 +117,7 @@ func TestGoogleThroughTheApp(t *testing.T) {
 	if err != nil || len(ds) != 1 || ds[0].Status != http.StatusOK {
 		t.Fatalf("push to the app's webhook: %+v %v", ds, err)
 	}
-	ta.at(now)
+	ta.At(now)
 
 	var resp struct {
 		Occurrences []struct {
@@ -119,13 +126,13 @@ func TestGoogleThroughTheApp(t *testing.T) {
 		} `json:"occurrences"`
 	}
 	list := &resp.Occurrences
-	if code := ta.call("GET", "/api/v1/occurrences?limit=50", ta.token("ben@example.com"), "", nil, &resp); code != 200 || len(*list) != 6 {
+	if code := ta.Call("GET", "/api/v1/occurrences?limit=50", ta.Token("ben@example.com"), "", nil, &resp); code != 200 || len(*list) != 6 {
 		t.Fatalf("ben sees %d occurrences (%d), want 5 standups and the review", len(*list), code)
 	}
 	var view struct {
 		NotesURL string `json:"notes_url"`
 	}
-	ta.call("GET", "/api/v1/occurrences/"+strconv.FormatInt((*list)[0].ID, 10), ta.token("ben@example.com"), "", nil, &view)
+	ta.Call("GET", "/api/v1/occurrences/"+strconv.FormatInt((*list)[0].ID, 10), ta.Token("ben@example.com"), "", nil, &view)
 	if !strings.HasPrefix(view.NotesURL, "https://docs.google.com/document/d/") {
 		t.Errorf("notes url %q is not the Google Doc", view.NotesURL)
 	}
@@ -144,12 +151,12 @@ func TestGoogleThroughTheApp(t *testing.T) {
 	var status struct {
 		Calendars []google.Status `json:"calendars"`
 	}
-	ops := ta.token("ops@example.com")
-	if code := ta.call("GET", "/api/v1/google/calendars", ops, "", nil, &status); code != 200 || len(status.Calendars) != 1 ||
+	ops := ta.Token("ops@example.com")
+	if code := ta.Call("GET", "/api/v1/google/calendars", ops, "", nil, &status); code != 200 || len(status.Calendars) != 1 ||
 		!status.Calendars[0].Connected || status.Calendars[0].SyncedAt == nil || status.Calendars[0].ChannelExpires == nil {
 		t.Errorf("status %d %+v", code, status)
 	}
-	if code := ta.call("GET", "/api/v1/google/calendars", ta.token("ben@example.com"), "", nil, nil); code != http.StatusForbidden {
+	if code := ta.Call("GET", "/api/v1/google/calendars", ta.Token("ben@example.com"), "", nil, nil); code != http.StatusForbidden {
 		t.Errorf("a non-operator read the Google status: %d", code)
 	}
 	if n := fake.Calls()["oauth2.token"]; n == 0 {
@@ -164,15 +171,15 @@ func TestGoogleThroughTheApp(t *testing.T) {
 	// A decision of a synced meeting, once closed, is written into its
 	// Google Doc: queued in the transaction that closes it, then done by a job.
 	var occ int64
-	a.db.Get(&occ, `SELECT o.id FROM occurrences o JOIN series s ON s.id = o.series_id WHERE s.uid = 'standup' ORDER BY o.starts_at LIMIT 1`)
-	anaP, _ := meetings.PersonByEmail(ctx, a.db, "ana@example.com")
-	d, err := a.decisions.Create(ctx, decisions.Actor{PersonID: anaP.ID}, decisions.Input{Title: "Keep the standup at nine",
-		Proposal: "It works for everyone.", OccurrenceID: &occ, Window: "24h"})
+	a.DB.Get(&occ, `SELECT o.id FROM occurrences o JOIN series s ON s.id = o.series_id WHERE s.uid = 'standup' ORDER BY o.starts_at LIMIT 1`)
+	anaP, _ := people.ByEmail(ctx, a.DB, "ana@example.com")
+	d, err := a.Meetings.OpenDecision(ctx, anaP.Actor(), occ, decisions.Input{Title: "Keep the standup at nine",
+		Proposal: "It works for everyone.", Window: "24h"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ta.at(d.ClosesAt)
-	ta.at(d.ClosesAt.Add(time.Minute))
+	ta.At(d.ClosesAt)
+	ta.At(d.ClosesAt.Add(time.Minute))
 	written := false
 	for _, f := range fake.Files() {
 		for _, p := range fake.DocParagraphs(f) {
@@ -191,14 +198,14 @@ func TestGoogleThroughTheApp(t *testing.T) {
 	if _, err := fake.Deliver(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ta.at(ta.clock.Now())
+	ta.At(ta.Clock.Now())
 	status.Calendars = nil
-	ta.call("GET", "/api/v1/google/calendars", ops, "", nil, &status)
+	ta.Call("GET", "/api/v1/google/calendars", ops, "", nil, &status)
 	if len(status.Calendars) != 1 || !strings.Contains(status.Calendars[0].StopReason, "unauthorized_client") {
 		t.Errorf("after revoking the delegation: %+v", status.Calendars)
 	}
 	var mails []string
-	a.db.Select(&mails, `SELECT kind || ' ' || to_addr FROM outbox WHERE kind = ?`, google.MailStopped)
+	a.DB.Select(&mails, `SELECT kind || ' ' || to_addr FROM outbox WHERE kind = ?`, google.MailStopped)
 	if len(mails) != 1 || !strings.HasSuffix(mails[0], " ops@example.com") {
 		t.Errorf("operator emails %q", mails)
 	}
@@ -207,7 +214,7 @@ func TestGoogleThroughTheApp(t *testing.T) {
 		t.Errorf("requests outside the discovery documents: %q", v)
 	}
 	var failed []string
-	a.db.Select(&failed, `SELECT kind || ': ' || last_error FROM jobs WHERE last_error <> ''`)
+	a.DB.Select(&failed, `SELECT kind || ': ' || last_error FROM jobs WHERE last_error <> ''`)
 	if len(failed) > 0 {
 		t.Errorf("failed jobs: %q", failed)
 	}
@@ -236,8 +243,7 @@ func TestGoogleFlags(t *testing.T) {
 			t.Errorf("publicHTTPS(%s) = %v", base, !want)
 		}
 	}
-	a := app{cfg: config{Google: googleFlags(t, "--google-calendars=")}}
-	if g, err := a.newGoogle(context.Background()); err != nil || g != nil {
+	if g, err := googleConfig(googleFlags(t, "--google-calendars="), "https://meetingd.example.com"); err != nil || g != nil {
 		t.Errorf("Google off: %v %v", g, err)
 	}
 }

@@ -17,7 +17,9 @@ import (
 	"time"
 	_ "time/tzdata" // people's time zones, even on machines without a zone database
 
+	"meetingd/internal/app"
 	"meetingd/internal/clock"
+	"meetingd/internal/demo"
 	"meetingd/internal/errs"
 )
 
@@ -149,8 +151,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg, stderr)
-	return serve(ctx, cfg, clock.Real{}, log)
+	return serve(ctx, cfg, clock.Real{}, newLogger(cfg, stderr))
 }
 
 // serve runs HTTP and the scheduler until SIGINT or SIGTERM, then lets
@@ -158,17 +159,21 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 func serve(ctx context.Context, cfg config, c clock.Clock, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	a, err := newApp(ctx, cfg, c, log)
+	acfg, err := cfg.app()
 	if err != nil {
 		return err
 	}
-	defer a.close()
-	srv := &http.Server{Addr: cfg.Addr, Handler: a.handler(), ReadHeaderTimeout: 10 * time.Second,
+	a, err := app.New(ctx, acfg, c, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	srv := &http.Server{Addr: cfg.Addr, Handler: a.Handler(ctx), ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: time.Minute, WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
 	workerDone := make(chan struct{})
 	go func() {
 		defer close(workerDone)
-		a.worker.Run(ctx, cfg.Poll)
+		a.Worker.Run(ctx, cfg.Poll)
 	}()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.ListenAndServe() }()
@@ -190,4 +195,23 @@ func serve(ctx context.Context, cfg config, c clock.Clock, log *slog.Logger) err
 	err = srv.Shutdown(shutCtx)
 	<-workerDone
 	return err
+}
+
+func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var speed, length time.Duration
+	cfg, _, err := parse("demo", args, stderr, func(fs *flag.FlagSet) {
+		fs.DurationVar(&speed, "speed", 3*time.Hour, "virtual time that passes per real second")
+		fs.DurationVar(&length, "length", 7*24*time.Hour, "virtual time the demo covers")
+	})
+	if err != nil {
+		return err
+	}
+	if speed < time.Second {
+		return usageError{"--speed must be at least 1s"}
+	}
+	acfg, err := cfg.app()
+	if err != nil {
+		return err
+	}
+	return demo.Run(ctx, acfg, speed, length, stdout)
 }

@@ -1,17 +1,13 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
+	"meetingd/internal/people"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"strings"
-	"time"
-
-	"meetingd/meetings"
 )
 
 // oidcConfig is the settings of sign-in with Google (OpenID Connect).
@@ -21,9 +17,6 @@ type oidcConfig struct {
 	ClientSecret string // never logged nor shown in -h
 	HostedDomain string
 }
-
-// oidcTimeout bounds every request to the identity provider.
-const oidcTimeout = 15 * time.Second
 
 // registerOIDC adds the --oidc-* flags to fs, each defaulting to its
 // MEETINGD_* variable. It is a config method so register reads as one list.
@@ -48,10 +41,8 @@ type secretValue struct{ p *string }
 func (s secretValue) String() string     { return "" }
 func (s secretValue) Set(v string) error { *s.p = v; return nil }
 
-// checkOIDC reports settings that cannot work, so serve can refuse to
-// start rather than fail at the first sign-in.
-func (c *config) checkOIDC() error { return c.OIDC.check() }
-
+// check reports settings that cannot work, so serve can refuse to start
+// rather than fail at the first sign-in.
 func (s oidcConfig) check() error {
 	if s.ClientID == "" {
 		return nil
@@ -76,29 +67,7 @@ func isLoopback(host string) bool {
 	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
-// wireOIDC registers sign-in with Google on pub when a client ID is set.
-// It asks the issuer for its endpoints, so it needs the network.
-func (a *app) wireOIDC(ctx context.Context, pub *http.ServeMux) error {
-	return a.wireOIDCWith(ctx, pub, a.cfg.OIDC, &http.Client{Timeout: oidcTimeout})
-}
-
-func (a *app) wireOIDCWith(ctx context.Context, pub *http.ServeMux, s oidcConfig, hc *http.Client) error {
-	if s.ClientID == "" {
-		return nil
-	}
-	if err := s.check(); err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, oidcTimeout)
-	defer cancel()
-	redirect := strings.TrimRight(a.cfg.BaseURL, "/") + "/signin/google/callback"
-	o, err := meetings.NewOIDC(ctx, s.Issuer, s.ClientID, s.ClientSecret, redirect, hc)
-	if err != nil {
-		return fmt.Errorf("sign-in with Google: %w", err)
-	}
-	o.HostedDomain = strings.ToLower(strings.TrimSpace(s.HostedDomain))
-	a.meetings.OIDCRoutes(pub, o)
-	a.log.InfoContext(ctx, "sign-in with Google on", "issuer", s.Issuer, "client_id", s.ClientID,
-		"hosted_domain", o.HostedDomain, "redirect_url", redirect)
-	return nil
+// people is the relying party's registration, as the people package takes it.
+func (s oidcConfig) people() people.OIDCConfig {
+	return people.OIDCConfig{Issuer: s.Issuer, ClientID: s.ClientID, ClientSecret: s.ClientSecret, HostedDomain: s.HostedDomain}
 }

@@ -20,13 +20,14 @@ import (
 var migrations embed.FS
 
 // Open opens (creating if needed) the SQLite file at path with WAL, foreign
-// keys and a busy timeout, and brings its schema up to date.
-func Open(ctx context.Context, path string) (*sqlx.DB, error) {
+// keys and a busy timeout, and brings its schema up to date, logging each
+// migration it applies to log.
+func Open(ctx context.Context, path string, log *slog.Logger) (*sqlx.DB, error) {
 	db, err := OpenNoMigrate(path)
 	if err != nil {
 		return nil, err
 	}
-	if err := Migrate(ctx, db); err != nil {
+	if err := Migrate(ctx, db, log); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -56,7 +57,7 @@ func OpenNoMigrate(path string) (*sqlx.DB, error) {
 }
 
 // Migrate applies every embedded migration not yet applied.
-func Migrate(ctx context.Context, db *sqlx.DB) error {
+func Migrate(ctx context.Context, db *sqlx.DB, log *slog.Logger) error {
 	p, err := goose.NewProvider(goose.DialectSQLite3, db.DB, mustSub(migrations, "migrations"))
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
@@ -66,7 +67,7 @@ func Migrate(ctx context.Context, db *sqlx.DB) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	for _, r := range res {
-		slog.InfoContext(ctx, "migration applied", "version", r.Source.Version, "path", r.Source.Path)
+		log.InfoContext(ctx, "migration applied", "version", r.Source.Version, "path", r.Source.Path)
 	}
 	return nil
 }

@@ -21,7 +21,7 @@ var t0 = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 
 func open(t testing.TB) *sqlx.DB {
 	t.Helper()
-	d, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "test.db"))
+	d, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "test.db"), quiet())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,5 +208,46 @@ func TestNoHandlerIsAFailureNotALoss(t *testing.T) {
 	d.QueryRow(`SELECT state, last_error FROM jobs`).Scan(&state, &lastErr)
 	if state != jobs.Pending || !strings.Contains(lastErr, "no handler") {
 		t.Fatalf("state %q, error %q", state, lastErr)
+	}
+}
+
+// An event reaches every subscriber of its topic, in turn; one nobody
+// subscribed to is done; a failing subscriber makes the event run again.
+func TestEventsReachEverySubscriber(t *testing.T) {
+	d := open(t)
+	w := jobs.NewWorker(d, clock.NewFake(t0), quiet())
+	var got []string
+	fail := true
+	w.Subscribe("thing.happened", func(ctx context.Context, j jobs.Job) error {
+		got = append(got, "first "+j.Subject)
+		return nil
+	})
+	w.Subscribe("thing.happened", func(ctx context.Context, j jobs.Job) error {
+		got = append(got, "second "+j.Subject)
+		if fail {
+			fail = false
+			return errors.New("not yet")
+		}
+		return nil
+	})
+	if err := jobs.Emit(context.Background(), d, t0, "thing.happened", "thing:1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := jobs.Emit(context.Background(), d, t0, "nobody.listens", "thing:1"); err != nil {
+		t.Fatal(err)
+	}
+	w.RunDue(context.Background())
+	if strings.Join(got, ",") != "first thing:1,second thing:1" {
+		t.Fatalf("delivered %v", got)
+	}
+	w.Clock.(*clock.Fake).Set(t0.Add(time.Hour))
+	w.RunDue(context.Background())
+	if strings.Join(got, ",") != "first thing:1,second thing:1,first thing:1,second thing:1" {
+		t.Fatalf("after the retry: %v", got)
+	}
+	var states []string
+	d.Select(&states, `SELECT kind || ' ' || state FROM jobs ORDER BY kind`)
+	if strings.Join(states, ",") != "event:nobody.listens done,event:thing.happened done" {
+		t.Fatalf("states %v", states)
 	}
 }

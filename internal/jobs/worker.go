@@ -27,21 +27,24 @@ type Worker struct {
 	MaxAttempts int
 	Log         *slog.Logger
 
-	// AfterClaim, if set, runs after a batch is claimed and before any of
-	// it runs; the crash test stops the process there.
-	AfterClaim func([]Job)
-	// OnResult, if set, learns how each run went (for metrics).
-	OnResult func(j Job, err error)
+	// Observer, if not nil, learns how each run went (metrics).
+	Observer Observer
 
-	mu       sync.RWMutex
-	handlers map[string]Handler
-	wake     chan struct{}
+	mu          sync.RWMutex
+	handlers    map[string]Handler
+	subscribers map[string][]Handler
+	wake        chan struct{}
+}
+
+// Observer learns how each job run went.
+type Observer interface {
+	Job(kind string, err error)
 }
 
 // NewWorker returns a worker with meetingd's defaults.
 func NewWorker(database *sqlx.DB, c clock.Clock, log *slog.Logger) *Worker {
 	return &Worker{DB: database, Clock: c, Lease: 5 * time.Minute, Batch: 100, MaxAttempts: 8,
-		Log: log, handlers: map[string]Handler{}, wake: make(chan struct{}, 1)}
+		Log: log, handlers: map[string]Handler{}, subscribers: map[string][]Handler{}, wake: make(chan struct{}, 1)}
 }
 
 // Handle registers h for jobs whose kind (before any '@') is base.
@@ -78,9 +81,6 @@ func (w *Worker) RunDue(ctx context.Context) (int, error) {
 		if len(batch) == 0 {
 			return total, nil
 		}
-		if w.AfterClaim != nil {
-			w.AfterClaim(batch)
-		}
 		for _, j := range batch {
 			if err := ctx.Err(); err != nil {
 				return total, err // claimed leftovers come due again after their lease
@@ -92,17 +92,20 @@ func (w *Worker) RunDue(ctx context.Context) (int, error) {
 }
 
 func (w *Worker) run(ctx context.Context, j Job) {
-	w.mu.RLock()
-	h, ok := w.handlers[j.Base()]
-	w.mu.RUnlock()
+	h, ok := w.event(j)
+	if !ok {
+		w.mu.RLock()
+		h, ok = w.handlers[j.Base()]
+		w.mu.RUnlock()
+	}
 	var err error
 	if !ok {
 		err = fmt.Errorf("no handler for job kind %q", j.Kind)
 	} else {
 		err = safeRun(ctx, h, j)
 	}
-	if w.OnResult != nil {
-		w.OnResult(j, err)
+	if w.Observer != nil {
+		w.Observer.Job(j.Kind, err)
 	}
 	now := w.Clock.Now()
 	if err == nil {

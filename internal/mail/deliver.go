@@ -3,8 +3,6 @@ package mail
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/jmoiron/sqlx"
 
@@ -35,8 +33,21 @@ type Deliverer struct {
 	Outbox      *Outbox
 	Transport   Transport
 	MaxAttempts int // after this many failures an email is marked failed
-	// OnSent, if set, learns of each delivery (for metrics).
-	OnSent func(it Item, transport string)
+	// People answers who a digest is for (the people package).
+	People Recipients
+	// Observer, if not nil, learns of each delivery (metrics).
+	Observer Observer
+}
+
+// Observer learns of each email delivered.
+type Observer interface {
+	Email(kind, transport string)
+}
+
+// Recipients finds who an email is for: mail sits below the people
+// package, which answers.
+type Recipients interface {
+	Recipient(ctx context.Context, q db.Queryer, id int64) (Recipient, error)
 }
 
 // Register installs the delivery handlers on w.
@@ -46,7 +57,7 @@ func (d *Deliverer) Register(w *jobs.Worker) {
 }
 
 func (d *Deliverer) send(ctx context.Context, j jobs.Job) error {
-	id, err := subjectID(j.Subject, "outbox:")
+	id, err := jobs.SubjectID(j.Subject, "outbox:")
 	if err != nil {
 		return err
 	}
@@ -75,8 +86,8 @@ func (d *Deliverer) send(ctx context.Context, j jobs.Job) error {
 	if err != nil {
 		return fmt.Errorf("record email %d sent: %w", id, err)
 	}
-	if d.OnSent != nil {
-		d.OnSent(it, d.Transport.Name())
+	if d.Observer != nil {
+		d.Observer.Email(it.Kind, d.Transport.Name())
 	}
 	return nil
 }
@@ -99,7 +110,7 @@ func (d *Deliverer) failed(ctx context.Context, it Item, j jobs.Job, cause error
 // digest folds a person's held mail into one email, stored and delivered
 // like any other, so it too is sent once.
 func (d *Deliverer) digest(ctx context.Context, j jobs.Job) error {
-	pid, err := subjectID(j.Subject, "person:")
+	pid, err := jobs.SubjectID(j.Subject, "person:")
 	if err != nil {
 		return err
 	}
@@ -111,9 +122,7 @@ func (d *Deliverer) digest(ctx context.Context, j jobs.Job) error {
 		if err != nil || len(held) == 0 {
 			return err
 		}
-		var to Recipient
-		err = tx.GetContext(ctx, &to, tx.Rebind(`SELECT id, email, name, time_zone, work_start, work_end, work_days, digest
-			FROM people WHERE id = ?`), pid)
+		to, err := d.People.Recipient(ctx, tx, pid)
 		if err != nil {
 			return fmt.Errorf("digest recipient %d: %w", pid, err)
 		}
@@ -132,16 +141,8 @@ func (d *Deliverer) digest(ctx context.Context, j jobs.Job) error {
 		if err != nil || id == 0 {
 			return err
 		}
-		return jobs.Schedule(ctx, tx, now, JobSend, fmt.Sprintf("outbox:%d", id), now)
+		return jobs.Schedule(ctx, tx, now, JobSend, jobs.Subject("outbox:", id), now)
 	})
-}
-
-func subjectID(subject, prefix string) (int64, error) {
-	id, err := strconv.ParseInt(strings.TrimPrefix(subject, prefix), 10, 64)
-	if err != nil || !strings.HasPrefix(subject, prefix) {
-		return 0, fmt.Errorf("job subject %q is not %s<id>", subject, prefix)
-	}
-	return id, nil
 }
 
 // MessageID is stable per outbox row, so a receiver can tell a resend (the

@@ -95,9 +95,9 @@ func (o *Outbox) Enqueue(ctx context.Context, tx db.Queryer, m Message) (bool, e
 		return false, err
 	}
 	if viaDigest {
-		return true, jobs.Schedule(ctx, tx, now, JobDigest, fmt.Sprintf("person:%d", m.To.ID), digestAt)
+		return true, jobs.Schedule(ctx, tx, now, JobDigest, jobs.Subject("person:", m.To.ID), digestAt)
 	}
-	return true, jobs.Schedule(ctx, tx, now, JobSend, fmt.Sprintf("outbox:%d", id), notBefore)
+	return true, jobs.Schedule(ctx, tx, now, JobSend, jobs.Subject("outbox:", id), notBefore)
 }
 
 // insert stores one email, returning its id, or 0 if its key is taken.

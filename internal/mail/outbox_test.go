@@ -16,6 +16,7 @@ import (
 	"meetingd/internal/jobs"
 	"meetingd/internal/mail"
 	"meetingd/internal/mailtest"
+	"meetingd/internal/people"
 	"meetingd/templates"
 )
 
@@ -32,13 +33,13 @@ type rig struct {
 
 func newRig(t *testing.T) *rig {
 	t.Helper()
-	d, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "o.db"))
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	d, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "o.db"), log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
 	c := clock.NewFake(t0)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	o := &mail.Outbox{Templates: templates.MustLoad(), Clock: c, BaseURL: "https://m.test", Log: log}
 	smtp := mailtest.Start(t)
 	tr, err := mail.NewSMTPTransport(smtp.URL(), "meetingd <m@m.test>", "m.test")
@@ -47,7 +48,7 @@ func newRig(t *testing.T) *rig {
 	}
 	w := jobs.NewWorker(d, c, log)
 	w.MaxAttempts = 3
-	(&mail.Deliverer{DB: d, Outbox: o, Transport: tr, MaxAttempts: 3}).Register(w)
+	(&mail.Deliverer{DB: d, Outbox: o, Transport: tr, MaxAttempts: 3, People: people.Directory{}}).Register(w)
 	return &rig{db: d, clock: c, outbox: o, worker: w, smtp: smtp}
 }
 

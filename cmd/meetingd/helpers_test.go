@@ -1,0 +1,24 @@
+package main
+
+import (
+	"flag"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// Monday 12 October 2026, 06:00 UTC: ten days before the weekly sync starts.
+var octT0 = time.Date(2026, 10, 12, 6, 0, 0, 0, time.UTC)
+
+func tempDB(t testing.TB) string { return filepath.Join(t.TempDir(), "meetingd.db") }
+
+// testConfig is the flags' defaults with a test database and an operator.
+func testConfig(t testing.TB, dbPath string) config {
+	var cfg config
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	cfg.register(fs)
+	fs.Parse(nil)
+	cfg.DB = dbPath
+	cfg.Operators = "ops@example.com"
+	return cfg
+}

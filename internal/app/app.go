@@ -1,0 +1,207 @@
+// Package app builds meetingd: it opens the database and wires every
+// package together, once, for `meetingd serve`, each CLI command, the demo,
+// and every test that needs the whole service.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"meetingd/calendar"
+	"meetingd/calendar/google"
+	"meetingd/decisions"
+	"meetingd/internal/clock"
+	"meetingd/internal/db"
+	"meetingd/internal/jobs"
+	"meetingd/internal/links"
+	"meetingd/internal/mail"
+	"meetingd/internal/metrics"
+	"meetingd/internal/people"
+	"meetingd/internal/web"
+	"meetingd/meetings"
+	"meetingd/templates"
+)
+
+// Config is everything an operator sets.
+type Config struct {
+	DB                string // the SQLite file
+	SMTP              string // smtp:// or smtps:// URL; "" keeps mail in the outbox
+	From              string
+	BaseURL           string // public URL, for links in emails
+	TemplatesDir      string // an edited copy of templates/; "" for the embedded ones
+	Operators         []string
+	Lead              time.Duration
+	Reminders         []time.Duration
+	OptionalByDefault bool
+	Window            time.Duration
+	MaxExtensions     int
+	OIDC              people.OIDCConfig // sign-in with Google; off without a ClientID
+	Google            *google.Config    // nil: Google Workspace is off
+	// Transport replaces the one SMTP chooses: the demo shows mail as it
+	// leaves, the crash test dies mid-send.
+	Transport mail.Transport
+}
+
+// Defaults is SPEC.md's configuration for the embedded default.
+func Defaults() Config {
+	m, d := meetings.DefaultConfig(), decisions.DefaultConfig()
+	return Config{DB: "meetingd.db", From: "meetingd <meetingd@localhost>", BaseURL: "http://localhost:8080",
+		Lead: m.Lead, Reminders: m.Reminders, OptionalByDefault: m.OptionalByDefault,
+		Window: d.Window, MaxExtensions: d.MaxExtensions,
+		OIDC: people.OIDCConfig{Issuer: "https://accounts.google.com"}}
+}
+
+// App is meetingd wired together.
+type App struct {
+	Cfg       Config
+	DB        *sqlx.DB
+	Clock     clock.Clock
+	Log       *slog.Logger
+	Templates *templates.Set
+	Outbox    *mail.Outbox
+	Worker    *jobs.Worker
+	Deliverer *mail.Deliverer
+	Metrics   *metrics.Metrics
+	SignIn    *people.SignIn
+	Decisions *decisions.Service
+	Meetings  *meetings.Service
+	Calendar  *calendar.Local
+	Feed      *calendar.Feed
+	Google    *google.Source // nil unless Config.Google is set
+
+	web *web.Server
+}
+
+// New opens the database (migrating it) and wires every part on clock c.
+func New(ctx context.Context, cfg Config, c clock.Clock, log *slog.Logger) (*App, error) {
+	base, err := url.Parse(cfg.BaseURL)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("base URL %q is not an http(s) URL", cfg.BaseURL)
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	tpl, err := templates.Load(cfg.TemplatesDir)
+	if err != nil {
+		return nil, err
+	}
+	transport := cfg.Transport
+	if transport == nil {
+		if transport, err = newTransport(cfg, base.Hostname()); err != nil {
+			return nil, err
+		}
+	}
+	database, err := db.Open(ctx, cfg.DB, log)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Cfg: cfg, DB: database, Clock: c, Log: log, Templates: tpl}
+	if err := a.wire(ctx, transport); err != nil {
+		database.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func newTransport(cfg Config, domain string) (mail.Transport, error) {
+	if cfg.SMTP == "" {
+		return mail.LocalTransport{}, nil
+	}
+	return mail.NewSMTPTransport(cfg.SMTP, cfg.From, domain)
+}
+
+// wire builds the services, lowest first, and registers their jobs.
+func (a *App) wire(ctx context.Context, transport mail.Transport) error {
+	cfg, c, log := a.Cfg, a.Clock, a.Log
+	key, err := links.LoadKey(ctx, a.DB)
+	if err != nil {
+		return err
+	}
+	signer, err := links.NewSigner(key)
+	if err != nil {
+		return err
+	}
+	err = db.InTx(ctx, a.DB, func(tx *sqlx.Tx) error { return people.SetOperators(ctx, tx, cfg.Operators, c.Now()) })
+	if err != nil {
+		return err
+	}
+	a.Worker = jobs.NewWorker(a.DB, c, log)
+	a.Outbox = &mail.Outbox{Templates: a.Templates, Clock: c, BaseURL: cfg.BaseURL, Log: log}
+	a.Deliverer = &mail.Deliverer{DB: a.DB, Outbox: a.Outbox, Transport: transport, MaxAttempts: a.Worker.MaxAttempts,
+		People: people.Directory{}}
+	a.SignIn = &people.SignIn{DB: a.DB, Clock: c, Links: signer, Outbox: a.Outbox, BaseURL: cfg.BaseURL, Log: log, Wake: a.Worker}
+
+	dcfg := decisions.DefaultConfig()
+	dcfg.Window, dcfg.MaxExtensions, dcfg.BaseURL = cfg.Window, cfg.MaxExtensions, cfg.BaseURL
+	a.Decisions = &decisions.Service{DB: a.DB, Clock: c, Cfg: dcfg, Outbox: a.Outbox, Links: signer, Log: log, Wake: a.Worker}
+
+	mcfg := meetings.DefaultConfig()
+	mcfg.Lead, mcfg.Reminders, mcfg.OptionalByDefault, mcfg.BaseURL = cfg.Lead, cfg.Reminders, cfg.OptionalByDefault, cfg.BaseURL
+	a.Meetings = &meetings.Service{DB: a.DB, Clock: c, Cfg: mcfg, Outbox: a.Outbox, Links: signer, Templates: a.Templates,
+		Log: log, Decisions: a.Decisions, Wake: a.Worker}
+
+	a.Calendar = calendar.NewLocal(a.DB, c, a.Meetings, log)
+	a.Feed = &calendar.Feed{DB: a.DB, Clock: c, Meetings: a.Meetings, Decisions: a.Decisions, BaseURL: cfg.BaseURL}
+	a.Metrics = metrics.New(a.Decisions)
+	a.Worker.Observer, a.Deliverer.Observer = a.Metrics, a.Metrics
+
+	a.Deliverer.Register(a.Worker)
+	a.Decisions.Register(a.Worker)
+	a.Meetings.Register(a.Worker)
+	if err := a.Calendar.Register(ctx, a.Worker); err != nil {
+		return err
+	}
+	return a.startGoogle(ctx)
+}
+
+// startGoogle builds the Google source, registers its jobs and starts it.
+func (a *App) startGoogle(ctx context.Context) error {
+	if a.Cfg.Google == nil {
+		return nil
+	}
+	g, err := google.New(a.DB, a.Clock, a.Meetings, a.Outbox, a.Log, *a.Cfg.Google)
+	if err != nil {
+		return err
+	}
+	g.Wake = a.Worker
+	g.Register(a.Worker)
+	if err := g.Start(ctx); err != nil {
+		return err
+	}
+	a.Google = g
+	a.Log.Info("Google Workspace on", "calendars", len(a.Cfg.Google.Calendars), "push", a.Cfg.Google.WebhookURL != "")
+	return nil
+}
+
+// Handler is the whole HTTP surface, built on first use: with sign-in with
+// Google configured, building it asks the issuer for its keys, which the
+// CLI's commands need not wait for.
+func (a *App) Handler(ctx context.Context) *web.Server {
+	if a.web != nil {
+		return a.web
+	}
+	s := &web.Server{DB: a.DB, Clock: a.Clock, Log: a.Log, Templates: a.Templates, BaseURL: a.Cfg.BaseURL,
+		SignIn: a.SignIn, Meetings: a.Meetings, Decisions: a.Decisions, Calendar: a.Calendar, Feed: a.Feed,
+		Google: a.Google, Metrics: a.Metrics}
+	if o := a.Cfg.OIDC; o.ClientID != "" {
+		o.RedirectURL = a.Cfg.BaseURL + "/signin/google/callback"
+		// If Google cannot be reached at start, sign-in by email still
+		// works, and the log says why Google's is off.
+		if err := s.EnableOIDC(ctx, o, nil); err != nil {
+			a.Log.Error("sign-in with Google is off", "err", err)
+		} else {
+			a.Log.InfoContext(ctx, "sign-in with Google on", "issuer", o.Issuer, "client_id", o.ClientID,
+				"hosted_domain", o.HostedDomain, "redirect_url", o.RedirectURL)
+		}
+	}
+	s.Handle()
+	a.web = s
+	return s
+}
+
+// Close closes the database.
+func (a *App) Close() error { return a.DB.Close() }

@@ -1,0 +1,198 @@
+// Package people is who meetingd knows and how they prove it: each person
+// with their time zone, working hours and preferences; operators; sign-in by
+// emailed link and with Google (OpenID Connect); browser sessions; API
+// tokens; and the secret address of each person's calendar feed.
+package people
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+
+	"meetingd/internal/db"
+	"meetingd/internal/errs"
+	outbox "meetingd/internal/mail"
+)
+
+// Person is anyone meetingd knows: organizers, attendees, invitees.
+type Person struct {
+	ID        int64     `db:"id" json:"id"`
+	Email     string    `db:"email" json:"email"`
+	Name      string    `db:"name" json:"name"`
+	TimeZone  string    `db:"time_zone" json:"time_zone"`
+	WorkStart int       `db:"work_start" json:"-"` // minutes after local midnight
+	WorkEnd   int       `db:"work_end" json:"-"`
+	WorkDays  int       `db:"work_days" json:"-"` // bit n: time.Weekday(n) is a working day
+	Digest    bool      `db:"digest" json:"digest"`
+	Operator  bool      `db:"operator" json:"operator"`
+	CreatedAt time.Time `db:"created_at" json:"-"`
+}
+
+// Actor is who asks for a change: a signed-in person, an operator, or
+// (PersonID 0, Operator true) the command line acting for the operator.
+type Actor struct {
+	PersonID int64
+	Operator bool
+}
+
+// Actor is p acting.
+func (p Person) Actor() Actor { return Actor{PersonID: p.ID, Operator: p.Operator} }
+
+// Display is the person's name, or their address when it is unknown.
+func (p Person) Display() string {
+	if p.Name != "" {
+		return p.Name
+	}
+	return p.Email
+}
+
+// Location is the person's time zone, UTC when unknown.
+func (p Person) Location() *time.Location {
+	loc, err := time.LoadLocation(p.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// Recipient is p as the outbox needs them.
+func (p Person) Recipient() outbox.Recipient {
+	return outbox.Recipient{ID: p.ID, Email: p.Email, Name: p.Name, TimeZone: p.TimeZone,
+		WorkStart: p.WorkStart, WorkEnd: p.WorkEnd, WorkDays: p.WorkDays, Digest: p.Digest}
+}
+
+// EndOfWorkday is when day (a date; its zone is ignored) ends for p: the
+// end of their working hours that day in their zone. "Due 2026-12-01" means
+// this. time.Date keeps it right on days the clocks change.
+func (p Person) EndOfWorkday(day time.Time) time.Time {
+	return time.Date(day.Year(), day.Month(), day.Day(), p.WorkEnd/60, p.WorkEnd%60, 0, 0, p.Location())
+}
+
+// NormalizeEmail lower-cases an address and strips a mailto: prefix.
+func NormalizeEmail(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) >= 7 && strings.EqualFold(s[:7], "mailto:") {
+		s = s[7:]
+	}
+	return strings.ToLower(s)
+}
+
+const columns = `id, email, name, time_zone, work_start, work_end, work_days, digest, operator, created_at`
+
+// prefixed is columns of people p, for the package's joins.
+const prefixed = `p.id, p.email, p.name, p.time_zone, p.work_start, p.work_end, p.work_days, p.digest, p.operator, p.created_at`
+
+// Ensure returns the person with email, creating them if new with name and
+// time zone tz (a first guess: the zone of the meeting that introduced
+// them). An existing person's name is filled in if it was empty.
+func Ensure(ctx context.Context, q db.Queryer, email, name, tz string, now time.Time) (Person, error) {
+	email = NormalizeEmail(email)
+	if _, err := mail.ParseAddress(email); err != nil || !strings.Contains(email, "@") {
+		return Person{}, errs.Errorf(errs.Invalid, "%q is not an email address", email)
+	}
+	if _, err := time.LoadLocation(tz); err != nil || tz == "" {
+		tz = "UTC"
+	}
+	var p Person
+	err := q.GetContext(ctx, &p, q.Rebind(`
+		INSERT INTO people (email, name, time_zone, created_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (email) DO UPDATE SET name = CASE WHEN people.name = '' THEN excluded.name ELSE people.name END
+		RETURNING `+columns), email, strings.TrimSpace(name), tz, now)
+	if err != nil {
+		return Person{}, fmt.Errorf("ensure person %s: %w", email, err)
+	}
+	return p, nil
+}
+
+// ByEmail finds a person by address.
+func ByEmail(ctx context.Context, q db.Queryer, email string) (Person, error) {
+	var p Person
+	err := q.GetContext(ctx, &p, q.Rebind(`SELECT `+columns+` FROM people WHERE email = ?`), NormalizeEmail(email))
+	if db.IsNoRows(err) {
+		return Person{}, errs.Errorf(errs.NotFound, "no person with email %s", email)
+	}
+	if err != nil {
+		return Person{}, fmt.Errorf("person %s: %w", email, err)
+	}
+	return p, nil
+}
+
+// ByID finds a person by id.
+func ByID(ctx context.Context, q db.Queryer, id int64) (Person, error) {
+	var p Person
+	err := q.GetContext(ctx, &p, q.Rebind(`SELECT `+columns+` FROM people WHERE id = ?`), id)
+	if db.IsNoRows(err) {
+		return Person{}, errs.Errorf(errs.NotFound, "no person %d", id)
+	}
+	if err != nil {
+		return Person{}, fmt.Errorf("person %d: %w", id, err)
+	}
+	return p, nil
+}
+
+// ByIDs finds the people with ids, in one query a few hundred at a time;
+// lists use it to name the people in their rows. Unknown ids are left out.
+func ByIDs(ctx context.Context, q db.Queryer, ids []int64) (map[int64]Person, error) {
+	out := make(map[int64]Person, len(ids))
+	seen := make(map[int64]bool, len(ids))
+	todo := make([]int64, 0, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			todo = append(todo, id)
+		}
+	}
+	for start := 0; start < len(todo); start += 500 {
+		part := todo[start:min(start+500, len(todo))]
+		query := `SELECT ` + columns + ` FROM people WHERE id IN (?` + strings.Repeat(", ?", len(part)-1) + `)`
+		args := make([]any, len(part))
+		for i, id := range part {
+			args[i] = id
+		}
+		var ps []Person
+		if err := q.SelectContext(ctx, &ps, q.Rebind(query), args...); err != nil {
+			return nil, fmt.Errorf("people: %w", err)
+		}
+		for _, p := range ps {
+			out[p.ID] = p
+		}
+	}
+	return out, nil
+}
+
+// Operators lists the people who operate this installation.
+func Operators(ctx context.Context, q db.Queryer) ([]Person, error) {
+	var out []Person
+	if err := q.SelectContext(ctx, &out, `SELECT `+columns+` FROM people WHERE operator = 1 ORDER BY id`); err != nil {
+		return nil, fmt.Errorf("operators: %w", err)
+	}
+	return out, nil
+}
+
+// SetOperators makes the people with emails operators, and nobody else.
+func SetOperators(ctx context.Context, q db.Queryer, emails []string, now time.Time) error {
+	if _, err := q.ExecContext(ctx, `UPDATE people SET operator = 0 WHERE operator = 1`); err != nil {
+		return fmt.Errorf("reset operators: %w", err)
+	}
+	for _, e := range emails {
+		p, err := Ensure(ctx, q, e, "", "UTC", now)
+		if err != nil {
+			return fmt.Errorf("operators: %w", err)
+		}
+		if _, err := q.ExecContext(ctx, q.Rebind(`UPDATE people SET operator = 1 WHERE id = ?`), p.ID); err != nil {
+			return fmt.Errorf("mark operator %s: %w", e, err)
+		}
+	}
+	return nil
+}
+
+// Directory answers the outbox's questions about recipients.
+type Directory struct{}
+
+// Recipient is the person with id, as the outbox needs them.
+func (Directory) Recipient(ctx context.Context, q db.Queryer, id int64) (outbox.Recipient, error) {
+	p, err := ByID(ctx, q, id)
+	return p.Recipient(), err
+}

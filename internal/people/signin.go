@@ -1,0 +1,112 @@
+package people
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"meetingd/internal/clock"
+	"meetingd/internal/db"
+	"meetingd/internal/errs"
+	"meetingd/internal/jobs"
+	"meetingd/internal/links"
+	"meetingd/internal/mail"
+	"meetingd/internal/secret"
+)
+
+// Sign-in by email: a person asks for a link; the link (signed, single use,
+// expiring) opens a page whose button starts a session. The button, not the
+// link, signs in: mail scanners open links, and must not use them up.
+
+// SignInTTL is how long a sign-in link works.
+const SignInTTL = 20 * time.Minute
+
+// ActionSignIn is the signed-link action of sign-in links.
+const ActionSignIn = "signin"
+
+// MailSignIn is the sign-in email's kind.
+const MailSignIn = "signin"
+
+// SignIn signs people in, by emailed link or with Google.
+type SignIn struct {
+	DB      *sqlx.DB
+	Clock   clock.Clock
+	Links   *links.Signer
+	Outbox  *mail.Outbox
+	BaseURL string
+	Log     *slog.Logger
+	Wake    jobs.Waker
+}
+
+// SafeNext keeps the page a person returns to after signing in on this
+// site: a path, never another host.
+func SafeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	return next
+}
+
+// SendLink emails a sign-in link to a known person, returning to next
+// after. An unknown address is a NotFound error, which callers must not
+// reveal.
+func (s *SignIn) SendLink(ctx context.Context, email, next string) error {
+	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		now := s.Clock.Now()
+		p, err := ByEmail(ctx, tx, email)
+		if err != nil {
+			return err
+		}
+		id := secret.Hex(16)
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO signin_links (id, person_id, expires_at, created_at) VALUES (?, ?, ?, ?)`),
+			id, p.ID, now.Add(SignInTTL), now); err != nil {
+			return fmt.Errorf("sign-in link: %w", err)
+		}
+		tok := s.Links.Sign(links.Claims{Action: ActionSignIn + ":" + id, Person: p.ID, Expires: now.Add(SignInTTL)})
+		link := fmt.Sprintf("%s/signin/link?t=%s&l=%s&next=%s", strings.TrimRight(s.BaseURL, "/"),
+			url.QueryEscape(tok), id, url.QueryEscape(SafeNext(next)))
+		_, err = s.Outbox.Enqueue(ctx, tx, mail.Message{Kind: MailSignIn, SubjectKey: "signin:" + id, To: p.Recipient(),
+			Urgent: true, Data: map[string]any{"Link": link, "Expires": now.Add(SignInTTL)}})
+		return err
+	})
+	if err == nil && s.Wake != nil {
+		s.Wake.Wake()
+	}
+	return err
+}
+
+// CheckLink verifies a sign-in link without using it up: the page it opens
+// asks the person to confirm.
+func (s *SignIn) CheckLink(token, id string) error {
+	_, err := s.Links.Verify(token, ActionSignIn+":"+id, s.Clock.Now())
+	return err
+}
+
+// UseLink uses up a sign-in link and starts a session for its person,
+// returning the session's cookie value.
+func (s *SignIn) UseLink(ctx context.Context, token, id string) (string, error) {
+	var value string
+	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		now := s.Clock.Now()
+		c, err := s.Links.Verify(token, ActionSignIn+":"+id, now)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE signin_links SET used_at = ?
+			WHERE id = ? AND person_id = ? AND used_at IS NULL AND expires_at > ?`), now, id, c.Person, now)
+		if err != nil {
+			return fmt.Errorf("use sign-in link: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errs.Errorf(errs.Unauthorized, "this sign-in link was already used; ask for a new one")
+		}
+		value, err = StartSession(ctx, tx, c.Person, now)
+		return err
+	})
+	return value, err
+}

@@ -1,0 +1,212 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"meetingd/decisions"
+	"meetingd/internal/errs"
+	"meetingd/internal/people"
+	"meetingd/meetings"
+)
+
+type decisionsPage struct {
+	Base
+	Filter      decisions.Filter
+	FilterOwner string
+	NeedsInput  []decisions.Decision
+	Open        []decisions.Decision
+	Closed      []decisions.Decision
+}
+
+// decisionsPage: what needs my input, what is open (soonest close first),
+// and what closed recently, filtered by meeting, owner and state.
+func (s *Server) decisionsPage(w http.ResponseWriter, r *http.Request) {
+	ctx, a := r.Context(), actor(r)
+	p := decisionsPage{Base: s.baseFor(r, "Decisions")}
+	q := r.URL.Query()
+	p.Filter.State = q.Get("state")
+	if v := q.Get("meeting"); v != "" {
+		p.Filter.OccurrenceID, _ = strconv.ParseInt(v, 10, 64)
+	}
+	if v := q.Get("owner"); v != "" {
+		p.FilterOwner = v
+		owner, err := people.ByEmail(ctx, s.DB, v)
+		if err != nil {
+			s.pageError(w, r, errs.Errorf(errs.Invalid, "owner %q: %s", v, errs.Message(err)))
+			return
+		}
+		p.Filter.OwnerID = owner.ID
+	}
+	var err error
+	if p.NeedsInput, err = s.Decisions.NeedsInput(ctx, a.PersonID, nil, 50); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	open := p.Filter
+	if open.State == "" {
+		open.State = decisions.Open
+	}
+	if p.Open, err = s.Decisions.List(ctx, a, open, nil, 100); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	if p.Closed, err = s.Decisions.RecentlyClosed(ctx, a, nil, 20); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "dash.decisions", p)
+}
+
+// decisionPage is a decision's page, on the dashboard ("dash.decision")
+// and from an email link ("decide").
+type decisionPage struct {
+	Base
+	decisions.View
+	IsOwner bool
+	Done    string
+	Kind    string // the contribution kind a support or object link preselects
+	Forms   formTarget
+}
+
+// formTarget is where a decision's forms post and the hidden field that
+// proves who sends them: the session's CSRF token on the dashboard, the
+// signed token on the page an email link opens.
+type formTarget struct {
+	Action, Name, Value string
+}
+
+func (s *Server) decisionPage(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	v, err := s.Decisions.Get(r.Context(), actor(r), id)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	b := s.baseFor(r, v.Title)
+	s.render(w, r, http.StatusOK, "dash.decision", decisionPage{Base: b, View: v, IsOwner: b.Me.ID == v.OwnerID,
+		Done: r.URL.Query().Get("done"), Forms: formTarget{Action: fmt.Sprintf("/decisions/%d", id), Name: "csrf", Value: b.CSRF}})
+}
+
+func (s *Server) decisionForm(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	if err := s.applyDecisionForm(r, actor(r), id); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/decisions/%d?done=%s", id, r.PostForm.Get("op")), http.StatusSeeOther)
+}
+
+// applyDecisionForm does what a decision's form asks (it is parsed already).
+func (s *Server) applyDecisionForm(r *http.Request, a people.Actor, id int64) error {
+	f, ctx := r.PostForm, r.Context()
+	cid, _ := strconv.ParseInt(f.Get("contribution"), 10, 64)
+	var err error
+	switch op := f.Get("op"); op {
+	case "contribute":
+		_, err = s.Decisions.Contribute(ctx, a, id, f.Get("kind"), f.Get("text"))
+	case "withdraw_objection":
+		_, err = s.Decisions.WithdrawObjection(ctx, a, id, cid)
+	case "resolve":
+		_, err = s.Decisions.ResolveObjection(ctx, a, id, cid, f.Get("reply"))
+	case "outcome":
+		_, err = s.Decisions.RecordOutcome(ctx, a, id, f.Get("outcome"), f.Get("rationale"))
+	case "withdraw":
+		_, err = s.Decisions.Withdraw(ctx, a, id, f.Get("rationale"))
+	default:
+		err = errs.Errorf(errs.Invalid, "unknown action %q", op)
+	}
+	return err
+}
+
+// decidePage is the decision page a signed link in a decision email opens,
+// as its reader, without a session.
+func (s *Server) decidePage(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	token := q.Get("t")
+	p, id, err := s.Decisions.Reader(r.Context(), token)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	v, err := s.Decisions.Get(r.Context(), p.Actor(), id)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "decide", decisionPage{Base: s.baseAs(p, v.Title), View: v, IsOwner: p.ID == v.OwnerID,
+		Done: q.Get("done"), Kind: q.Get("kind"), Forms: formTarget{Action: "/decide", Name: "t", Value: token}})
+}
+
+// decideForm does what the decide page's forms ask, as the link's reader.
+func (s *Server) decideForm(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 4*decisions.MaxText)
+	if err := r.ParseForm(); err != nil {
+		s.pageError(w, r, errs.Errorf(errs.Invalid, "form: %v", err))
+		return
+	}
+	token := r.PostForm.Get("t")
+	p, id, err := s.Decisions.Reader(r.Context(), token)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	if err := s.applyDecisionForm(r, p.Actor(), id); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/decide?t=%s&done=%s", url.QueryEscape(token), url.QueryEscape(r.PostForm.Get("op"))), http.StatusSeeOther)
+}
+
+type myWorkPage struct {
+	Base
+	ActionItems []meetings.ActionItem
+	Owned       []decisions.Decision
+	NeedsInput  []decisions.Decision
+	PreReads    []meetings.Occurrence
+	FeedURL     string
+}
+
+// myWorkPage: my action items by due date, decisions I own and that need
+// my input, the pre-reads I am to publish, and my calendar feed.
+func (s *Server) myWorkPage(w http.ResponseWriter, r *http.Request) {
+	ctx, a := r.Context(), actor(r)
+	p := myWorkPage{Base: s.baseFor(r, "My work")}
+	steps := []func(context.Context) error{
+		func(ctx context.Context) (err error) {
+			p.ActionItems, err = s.Meetings.ActionItemsOf(ctx, a.PersonID, false, nil, 100)
+			return
+		},
+		func(ctx context.Context) (err error) {
+			p.Owned, err = s.Decisions.List(ctx, a, decisions.Filter{OwnerID: a.PersonID}, nil, 100)
+			return
+		},
+		func(ctx context.Context) (err error) {
+			p.NeedsInput, err = s.Decisions.NeedsInput(ctx, a.PersonID, nil, 50)
+			return
+		},
+		func(ctx context.Context) (err error) {
+			p.PreReads, err = s.Meetings.PreReadsToPublish(ctx, a.PersonID, 50)
+			return
+		},
+		func(ctx context.Context) (err error) { p.FeedURL, err = s.Feed.URL(ctx, a.PersonID, false); return },
+	}
+	for _, step := range steps {
+		if err := step(ctx); err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+	}
+	s.render(w, r, http.StatusOK, "dash.me", p)
+}

@@ -1,0 +1,121 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"meetingd/decisions"
+	"meetingd/internal/errs"
+	"meetingd/meetings"
+)
+
+type meetingsPage struct {
+	Base
+	Upcoming []meetings.Occurrence
+}
+
+func (s *Server) meetingsPage(w http.ResponseWriter, r *http.Request) {
+	p := meetingsPage{Base: s.baseFor(r, "Meetings")}
+	var err error
+	if p.Upcoming, err = s.Meetings.Upcoming(r.Context(), actor(r), p.Now.Add(-12*time.Hour), nil, 100); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "dash.meetings", p)
+}
+
+// linkedDecision is a decision as a meeting page lists it.
+type linkedDecision struct {
+	ID    int64
+	Title string
+	State string
+}
+
+type meetingPage struct {
+	Base
+	meetings.OccurrenceView
+	Decisions []linkedDecision
+	Done      string
+}
+
+func (s *Server) meetingPage(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	v, err := s.Meetings.View(r.Context(), actor(r), id)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	p := meetingPage{Base: s.baseFor(r, v.Title), OccurrenceView: v, Done: r.URL.Query().Get("done")}
+	// The doc link on the dashboard is signed for the viewer, as in emails.
+	p.NotesURL = s.Meetings.NotesLink(v.SeriesID, p.Me.ID, v.ID, p.Now)
+	list, err := s.Decisions.List(r.Context(), actor(r), decisions.Filter{OccurrenceID: id}, nil, 200)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	for _, d := range list {
+		p.Decisions = append(p.Decisions, linkedDecision{ID: d.ID, Title: d.Title, State: d.State})
+	}
+	s.render(w, r, http.StatusOK, "dash.meeting", p)
+}
+
+func (s *Server) attendanceForm(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	p := meetings.AttendancePatch{Email: r.PostForm.Get("email")}
+	if v := r.PostForm.Get("attendance"); v != "" {
+		p.Attendance = &v
+	}
+	if v := r.PostForm.Get("rsvp"); v != "" {
+		p.RSVP = &v
+	}
+	if _, err := s.Meetings.RecordAttendance(r.Context(), actor(r), id, p); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/meetings/%d?done=attendance", id), http.StatusSeeOther)
+}
+
+func (s *Server) publishForm(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	var content *string
+	if v, ok := r.PostForm["pre_read"]; ok && len(v) > 0 {
+		content = &v[0]
+	}
+	if _, err := s.Meetings.Publish(r.Context(), actor(r), id, content); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/meetings/%d?done=publish", id), http.StatusSeeOther)
+}
+
+func (s *Server) actionItemForm(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	done, err := strconv.ParseBool(r.PostForm.Get("done"))
+	if err != nil {
+		s.pageError(w, r, errs.Errorf(errs.Invalid, "done must be true or false"))
+		return
+	}
+	if _, err := s.Meetings.SetActionItemDone(r.Context(), actor(r), id, done); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/me", http.StatusSeeOther)
+}

@@ -1,0 +1,104 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"meetingd/internal/db"
+	"meetingd/internal/errs"
+	"meetingd/internal/mail"
+)
+
+// operatorsOnly refuses everyone but operators.
+func (s *Server) operatorsOnly(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !viewer(r).Operator {
+			s.apiError(w, r, errs.Errorf(errs.Forbidden, "only operators may see or do this"))
+			return
+		}
+		h(w, r)
+	}
+}
+
+// schedule lists the steps due next, for operators.
+func (s *Server) schedule(w http.ResponseWriter, r *http.Request) {
+	steps, err := s.Meetings.Schedule(r.Context(), 100)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"steps": steps})
+}
+
+// outbox shows operators every email, and anyone else their own, newest
+// first.
+func (s *Server) outbox(w http.ResponseWriter, r *http.Request) {
+	v := viewer(r)
+	to := strings.ToLower(r.URL.Query().Get("to"))
+	if !v.Operator {
+		if to != "" && to != v.Email {
+			s.apiError(w, r, errs.Errorf(errs.Forbidden, "only operators may read other people's email"))
+			return
+		}
+		to = v.Email
+	}
+	after, limit, err := pageParams(r)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	var before int64
+	if after != nil {
+		before = after.ID
+	}
+	items, err := mail.List(r.Context(), s.DB, to, before, limit+1)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	page(w, "emails", items, limit, func(it mail.Item) db.Cursor { return db.Cursor{At: it.CreatedAt, ID: it.ID} })
+}
+
+type outboxPage struct {
+	Base
+	Items []mail.Item
+	Next  int64
+}
+
+// outboxPage is the operators' outbox page: every email, newest first.
+func (s *Server) outboxPage(w http.ResponseWriter, r *http.Request) {
+	b := s.baseFor(r, "Outbox")
+	if !b.Me.Operator {
+		s.pageError(w, r, errs.Errorf(errs.Forbidden, "only operators may read the outbox"))
+		return
+	}
+	// The page's "Older" link carries the last id shown.
+	before, _ := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
+	items, err := mail.List(r.Context(), s.DB, r.URL.Query().Get("to"), before, 101)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	p := outboxPage{Base: b, Items: items}
+	if len(items) > 100 {
+		p.Items, p.Next = items[:100], items[99].ID
+	}
+	s.render(w, r, http.StatusOK, "dash.outbox", p)
+}
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.DB.PingContext(ctx); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
+	s.apiError(w, r, errs.Errorf(errs.NotFound, "no API endpoint %s %s", r.Method, r.URL.Path))
+}

@@ -1,0 +1,54 @@
+package web
+
+import (
+	"bytes"
+	"net/http"
+	"time"
+
+	"meetingd/internal/errs"
+	"meetingd/internal/people"
+)
+
+// render writes a page, buffered so a template error becomes a clean 500.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
+	var b bytes.Buffer
+	if err := s.Templates.HTML(&b, name, data); err != nil {
+		s.Log.ErrorContext(r.Context(), "render", "template", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("X-Frame-Options", "DENY")
+	w.WriteHeader(status)
+	b.WriteTo(w)
+}
+
+// pageError renders err as a page with the status from the one table.
+func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
+	if errs.Code(err) == errs.Internal {
+		s.Log.ErrorContext(r.Context(), "page failed", "path", logPath(r), "err", err)
+	}
+	s.render(w, r, status(err), "message", map[string]string{"Title": "Cannot do that", "Message": errs.Message(err)})
+}
+
+// Base is what every signed-in page shows: who is looking, in which time
+// zone, the CSRF token its forms carry, and the time (from the service's
+// clock, so "time left" is right on an accelerated or fake clock).
+type Base struct {
+	Title string
+	Me    people.Person
+	CSRF  string
+	Loc   *time.Location
+	Now   time.Time
+}
+
+// baseFor builds the page base for a request that passed pages.
+func (s *Server) baseFor(r *http.Request, title string) Base {
+	sess := session(r)
+	return Base{Title: title, Me: sess.Person, CSRF: sess.CSRF, Loc: sess.Location(), Now: s.Clock.Now()}
+}
+
+// baseAs is the page base of a page a signed link opens, read by p.
+func (s *Server) baseAs(p people.Person, title string) Base {
+	return Base{Title: title, Me: p, Loc: p.Location(), Now: s.Clock.Now()}
+}

@@ -1,0 +1,72 @@
+// Package web is meetingd's HTTP surface: the JSON API under /api/v1, the
+// dashboard's pages, the pages signed links in emails open, sign-in, the
+// calendar feeds, Google's webhook, /healthz and /metrics. It turns
+// requests into calls on the domain packages and their answers into JSON
+// or HTML; the rules live in those packages. routes.go is the route table.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/jmoiron/sqlx"
+
+	"meetingd/calendar"
+	"meetingd/calendar/google"
+	"meetingd/decisions"
+	"meetingd/internal/clock"
+	"meetingd/internal/metrics"
+	"meetingd/internal/people"
+	"meetingd/meetings"
+	"meetingd/templates"
+)
+
+// Server is the HTTP surface of one meetingd.
+type Server struct {
+	DB        *sqlx.DB // for the people package's lookups: sessions, tokens
+	Clock     clock.Clock
+	Log       *slog.Logger
+	Templates *templates.Set
+	BaseURL   string
+	SignIn    *people.SignIn
+	Meetings  *meetings.Service
+	Decisions *decisions.Service
+	Calendar  *calendar.Local
+	Feed      *calendar.Feed
+	Google    *google.Source // nil unless Google is on
+	Metrics   *metrics.Metrics
+
+	oidc       *people.OIDC // nil unless sign-in with Google is on
+	oidcClient *http.Client
+	handler    http.Handler
+}
+
+// oidcTimeout bounds every request to the identity provider.
+const oidcTimeout = 15 * time.Second
+
+// Handle builds the route table; s's fields must be set, and sign-in with
+// Google enabled first if it is to be offered.
+func (s *Server) Handle() { s.handler = s.routes() }
+
+// ServeHTTP serves a request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// EnableOIDC turns on sign-in with Google: it asks the issuer for its
+// endpoints and keys, so it needs the network. hc, if not nil, talks to the
+// issuer. Without it, sign-in by email still works.
+func (s *Server) EnableOIDC(ctx context.Context, cfg people.OIDCConfig, hc *http.Client) error {
+	if hc == nil {
+		hc = &http.Client{Timeout: oidcTimeout}
+	}
+	ctx, cancel := context.WithTimeout(ctx, oidcTimeout)
+	defer cancel()
+	o, err := people.NewOIDC(oidc.ClientContext(ctx, hc), cfg, s.Clock)
+	if err != nil {
+		return err
+	}
+	s.oidc, s.oidcClient = o, hc
+	return nil
+}
