@@ -35,18 +35,8 @@ func getDecision(ctx context.Context, q db.Queryer, id int64) (Decision, error) 
 
 // nameOwners fills in each decision's owner address.
 func nameOwners(ctx context.Context, q db.Queryer, ds []Decision) error {
-	ids := make([]int64, len(ds))
-	for i, d := range ds {
-		ids[i] = d.OwnerID
-	}
-	ps, err := people.ByIDs(ctx, q, ids)
-	if err != nil {
-		return err
-	}
-	for i := range ds {
-		ds[i].OwnerEmail = ps[ds[i].OwnerID].Email
-	}
-	return nil
+	return people.Fill(ctx, q, ds, func(d *Decision) int64 { return d.OwnerID },
+		func(d *Decision, p people.Person) { d.OwnerEmail = p.Email })
 }
 
 func contributions(ctx context.Context, q db.Queryer, decisionID int64) ([]Contribution, error) {
@@ -60,19 +50,8 @@ func contributions(ctx context.Context, q db.Queryer, decisionID int64) ([]Contr
 }
 
 func nameAuthors(ctx context.Context, q db.Queryer, cs []Contribution) error {
-	ids := make([]int64, len(cs))
-	for i, c := range cs {
-		ids[i] = c.AuthorID
-	}
-	ps, err := people.ByIDs(ctx, q, ids)
-	if err != nil {
-		return err
-	}
-	for i := range cs {
-		p := ps[cs[i].AuthorID]
-		cs[i].AuthorEmail, cs[i].AuthorName = p.Email, p.Name
-	}
-	return nil
+	return people.Fill(ctx, q, cs, func(c *Contribution) int64 { return c.AuthorID },
+		func(c *Contribution, p people.Person) { c.AuthorEmail, c.AuthorName = p.Email, p.Name })
 }
 
 // recipients are the people with ids, by address, as the outbox needs them.
@@ -135,22 +114,13 @@ func auditTrail(ctx context.Context, q db.Queryer, decisionID int64) ([]AuditEnt
 	if err != nil {
 		return nil, fmt.Errorf("audit of decision %d: %w", decisionID, err)
 	}
-	var ids []int64
-	for _, e := range out {
-		if e.ActorID != nil {
-			ids = append(ids, *e.ActorID)
+	err = people.Fill(ctx, q, out, func(e *AuditEntry) int64 {
+		if e.ActorID == nil {
+			return 0
 		}
-	}
-	ps, err := people.ByIDs(ctx, q, ids)
-	if err != nil {
-		return nil, err
-	}
-	for i, e := range out {
-		if e.ActorID != nil {
-			out[i].Actor = ps[*e.ActorID].Email
-		}
-	}
-	return out, nil
+		return *e.ActorID
+	}, func(e *AuditEntry, p people.Person) { e.Actor = p.Email })
+	return out, err
 }
 
 // canSee admits invitees, the owner and operators; others are told the

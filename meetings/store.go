@@ -50,17 +50,10 @@ func attendees(ctx context.Context, q db.Queryer, occID int64) ([]Attendee, erro
 	if err != nil {
 		return nil, fmt.Errorf("attendees of occurrence %d: %w", occID, err)
 	}
-	ids := make([]int64, len(out))
-	for i, a := range out {
-		ids[i] = a.PersonID
-	}
-	ps, err := people.ByIDs(ctx, q, ids)
+	err = people.Fill(ctx, q, out, func(a *Attendee) int64 { return a.PersonID },
+		func(a *Attendee, p people.Person) { a.Email, a.Name, a.TimeZone = p.Email, p.Name, p.TimeZone })
 	if err != nil {
 		return nil, err
-	}
-	for i := range out {
-		p := ps[out[i].PersonID]
-		out[i].Email, out[i].Name, out[i].TimeZone = p.Email, p.Name, p.TimeZone
 	}
 	slices.SortFunc(out, func(a, b Attendee) int {
 		return cmp.Or(cmp.Compare(roleRank[a.Role], roleRank[b.Role]), cmp.Compare(a.Email, b.Email))
@@ -130,16 +123,6 @@ func actionItems(ctx context.Context, q db.Queryer, occID int64) ([]ActionItem, 
 
 // nameOwners fills in each action item's owner address.
 func nameOwners(ctx context.Context, q db.Queryer, items []ActionItem) error {
-	ids := make([]int64, len(items))
-	for i, it := range items {
-		ids[i] = it.OwnerID
-	}
-	ps, err := people.ByIDs(ctx, q, ids)
-	if err != nil {
-		return err
-	}
-	for i := range items {
-		items[i].OwnerEmail = ps[items[i].OwnerID].Email
-	}
-	return nil
+	return people.Fill(ctx, q, items, func(it *ActionItem) int64 { return it.OwnerID },
+		func(it *ActionItem, p people.Person) { it.OwnerEmail = p.Email })
 }

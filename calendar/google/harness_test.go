@@ -47,24 +47,7 @@ type googleHarness struct {
 
 	mu     sync.Mutex
 	sleeps []time.Duration
-	logs   *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs   *apptest.Logs
 }
 
 var googleUsers = []string{"ana@example.com", "ben@example.com", "cy@example.com", "dee@example.com", "ops@example.com"}
@@ -77,7 +60,7 @@ func newGoogleHarness(t testing.TB, change func(*google.Config), calendars ...st
 		calendars = []string{"ana@example.com"}
 	}
 	c := clock.NewFake(g0)
-	h := &googleHarness{t: t, ctx: context.Background(), logs: &syncBuffer{}}
+	h := &googleHarness{t: t, ctx: context.Background(), logs: &apptest.Logs{}}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("logs:\n%s", h.logs.String())

@@ -1,5 +1,5 @@
 // Package errs is meetingd's one error type: a code a caller can act on and a
-// message a person can read. HTTP maps codes to statuses in one table (httpx).
+// message a person can read. internal/web maps codes to HTTP statuses in one table.
 package errs
 
 import (

@@ -110,10 +110,3 @@ func LoadKey(ctx context.Context, q db.Queryer) ([]byte, error) {
 	}
 	return hex.DecodeString(hexKey)
 }
-
-// RandomID is 128 random bits, hex-encoded.
-func RandomID() string {
-	b := make([]byte, 16)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}

@@ -196,3 +196,25 @@ func (Directory) Recipient(ctx context.Context, q db.Queryer, id int64) (outbox.
 	p, err := ByID(ctx, q, id)
 	return p.Recipient(), err
 }
+
+// Fill looks up, in one query, the people that items refer to (by the id
+// each gives) and hands each item its person: how lists show names and
+// addresses without reading the people table themselves.
+func Fill[T any](ctx context.Context, q db.Queryer, items []T, id func(*T) int64, set func(*T, Person)) error {
+	ids := make([]int64, 0, len(items))
+	for i := range items {
+		if pid := id(&items[i]); pid != 0 {
+			ids = append(ids, pid)
+		}
+	}
+	ps, err := ByIDs(ctx, q, ids)
+	if err != nil {
+		return err
+	}
+	for i := range items {
+		if p, ok := ps[id(&items[i])]; ok {
+			set(&items[i], p)
+		}
+	}
+	return nil
+}

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -197,31 +196,13 @@ func randomHex() string {
 	return hex.EncodeToString(b)
 }
 
-// syncBuffer collects the app's log lines across server goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // newOIDCApp is the real app, with ben and cy invited to a meeting and
 // Google sign-in wired to a fake issuer, its log kept in logs.
-func newOIDCApp(t *testing.T, hostedDomain string) (*testApp, *fakeIssuer, *syncBuffer) {
+func newOIDCApp(t *testing.T, hostedDomain string) (*testApp, *fakeIssuer, *apptest.Logs) {
 	t.Helper()
 	c := clock.NewFake(t0)
 	iss := newFakeIssuer(t, c)
-	logs := &syncBuffer{}
+	logs := &apptest.Logs{}
 	ta := newTestApp(t, "", t0, apptest.Clock(c), apptest.Log(logs), apptest.Config(func(cfg *app.Config) {
 		cfg.OIDC = people.OIDCConfig{Issuer: iss.srv.URL, ClientID: iss.clientID, ClientSecret: iss.secret, HostedDomain: hostedDomain}
 	}))
@@ -475,7 +456,7 @@ func TestSignInWithGoogleHostedDomain(t *testing.T) {
 func TestOIDCUnreachableIssuer(t *testing.T) {
 	dead := httptest.NewServer(http.NotFoundHandler())
 	dead.Close()
-	logs := &syncBuffer{}
+	logs := &apptest.Logs{}
 	ta := newTestApp(t, "", t0, apptest.Log(logs), apptest.Config(func(cfg *app.Config) {
 		cfg.OIDC = people.OIDCConfig{Issuer: dead.URL, ClientID: "x", ClientSecret: "s"}
 	}))
