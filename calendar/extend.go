@@ -22,7 +22,7 @@ func (l *Local) Register(ctx context.Context, w *jobs.Worker) error {
 
 func (l *Local) scheduleExtend(ctx context.Context, now time.Time) error {
 	next := now.UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
-	return jobs.Schedule(ctx, l.DB, now, JobExtend+"@"+next.Format("2006-01-02"), "calendar:local", next)
+	return jobs.ScheduleIn(ctx, l.DB, now, jobs.Bulk, JobExtend+"@"+next.Format("2006-01-02"), "calendar:local", next)
 }
 
 func (l *Local) runExtend(ctx context.Context, j jobs.Job) error {

@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/emersion/go-ical"
-	"github.com/jmoiron/sqlx"
 
 	"meetingd/decisions"
 	"meetingd/internal/clock"
+	"meetingd/internal/db"
 	"meetingd/internal/people"
 	"meetingd/meetings"
 )
@@ -26,7 +26,7 @@ const feedLimit = 2000
 
 // Feed serves people's feeds.
 type Feed struct {
-	DB        *sqlx.DB
+	DB        *db.DB
 	Clock     clock.Clock
 	Meetings  *meetings.Service
 	Decisions *decisions.Service

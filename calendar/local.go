@@ -25,7 +25,7 @@ const LocalName = "local"
 // Local is the built-in calendar: events created through the API and CLI,
 // and calendars imported from ICS files.
 type Local struct {
-	DB       *sqlx.DB
+	DB       *db.DB
 	Clock    clock.Clock
 	Meetings *meetings.Service
 	Log      *slog.Logger
@@ -35,7 +35,7 @@ type Local struct {
 }
 
 // NewLocal returns the built-in calendar with its defaults.
-func NewLocal(database *sqlx.DB, c clock.Clock, m *meetings.Service, log *slog.Logger) *Local {
+func NewLocal(database *db.DB, c clock.Clock, m *meetings.Service, log *slog.Logger) *Local {
 	return &Local{DB: database, Clock: c, Meetings: m, Log: log, Horizon: 180 * 24 * time.Hour, Past: 30 * 24 * time.Hour}
 }
 

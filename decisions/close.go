@@ -3,6 +3,7 @@ package decisions
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,87 +16,154 @@ import (
 	"meetingd/internal/people"
 )
 
-// runClose closes a decision at the end of its window: accepted by lazy
-// consensus when no objection is open, contested otherwise. Running twice,
-// or racing contributions, closes once: the state and the close time are
-// checked in the same transaction that changes them.
-func (s *Service) runClose(ctx context.Context, j jobs.Job) error {
-	id, err := jobs.SubjectID(j.Subject, SubjectPrefix)
-	if err != nil {
-		return err
+// runCloses closes the decisions whose windows ended, a claimed batch at
+// a time in one transaction: accepted by lazy consensus when no objection
+// is open, contested otherwise. Running twice, or racing contributions,
+// closes once: the state and the close time are checked in the same
+// transaction that changes them. A decision whose window was extended is
+// left open; its job has moved.
+func (s *Service) runCloses(ctx context.Context, js []jobs.Job) error {
+	ids := make([]int64, 0, len(js))
+	for _, j := range js {
+		id, err := jobs.SubjectID(j.Subject, SubjectPrefix)
+		if err != nil {
+			return err
+		}
+		ids = append(ids, id)
 	}
 	return db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		now := s.Clock.Now()
-		d, err := getDecision(ctx, tx, id)
-		if err != nil || d.State != Open || now.Before(d.ClosesAt) {
-			return err // already closed, or extended: its job moved
-		}
-		var open int
-		if err := tx.GetContext(ctx, &open, tx.Rebind(`SELECT COUNT(*) FROM contributions
-			WHERE decision_id = ? AND objection_state = 'open'`), id); err != nil {
-			return fmt.Errorf("objections to decision %d: %w", id, err)
-		}
-		if open == 0 {
-			_, err = s.finish(ctx, tx, now, d, Accepted, "", 0, "closed: accepted by lazy consensus")
+		ds, err := getDecisions(ctx, tx, ids)
+		if err != nil {
 			return err
 		}
-		return s.contest(ctx, tx, now, d, open)
+		due := slices.DeleteFunc(ds, func(d Decision) bool { return d.State != Open || now.Before(d.ClosesAt) })
+		objections, err := openObjections(ctx, tx, idsOf(due))
+		if err != nil {
+			return err
+		}
+		var accept, contest []Decision
+		for _, d := range due {
+			if objections[d.ID] == 0 {
+				accept = append(accept, d)
+			} else {
+				contest = append(contest, d)
+			}
+		}
+		if err := s.contest(ctx, tx, now, contest, objections); err != nil {
+			return err
+		}
+		_, err = s.finish(ctx, tx, now, accept, Accepted, "", 0, "closed: accepted by lazy consensus")
+		return err
 	})
 }
 
-// contest closes the window with open objections: the owner is asked for
-// the outcome, and reminded until they record it.
-func (s *Service) contest(ctx context.Context, tx *sqlx.Tx, now time.Time, d Decision, open int) error {
-	_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE decisions SET state = 'contested', closed_at = ?, updated_at = ? WHERE id = ?`),
-		now, now, d.ID)
+// openObjections counts each decision's open objections.
+func openObjections(ctx context.Context, q db.Queryer, ids []int64) (map[int64]int, error) {
+	out := map[int64]int{}
+	err := chunks(ids, func(part []int64) error {
+		list, args := in(part)
+		var rows []struct {
+			ID int64 `db:"decision_id"`
+			N  int   `db:"n"`
+		}
+		err := q.SelectContext(ctx, &rows, q.Rebind(`SELECT decision_id, COUNT(*) AS n FROM contributions
+			WHERE objection_state = 'open' AND decision_id IN `+list+` GROUP BY decision_id`), args...)
+		for _, r := range rows {
+			out[r.ID] = r.N
+		}
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("contest decision %d: %w", d.ID, err)
+		return nil, fmt.Errorf("open objections: %w", err)
 	}
-	d.State, d.ClosedAt = Contested, &now
-	if err := syncInvitees(ctx, tx, d); err != nil {
-		return err
-	}
-	if err := audit(ctx, tx, d.ID, 0, "closed", fmt.Sprintf("contested: %d open objection(s); the owner records the outcome", open), now); err != nil {
-		return err
-	}
-	if err := s.mailOwner(ctx, tx, d, MailOutcomeNeeded, d.subject()+"/outcome"); err != nil {
-		return err
-	}
-	return jobs.Schedule(ctx, tx, now, JobOutcomeOverdue+"@1", d.subject(), now.Add(s.Cfg.OutcomeNag))
+	return out, nil
 }
 
-// finish gives a decision its final state and tells every invitee; a
-// decision of an occurrence also emits EventFinished, for its notes.
-func (s *Service) finish(ctx context.Context, tx *sqlx.Tx, now time.Time, d Decision, state, rationale string, by int64, what string) (Decision, error) {
-	_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE decisions SET state = ?, rationale = ?, decided_at = ?,
-		closed_at = COALESCE(closed_at, ?), updated_at = ? WHERE id = ?`), state, rationale, now, now, now, d.ID)
+// contest closes windows with open objections: each owner is asked for
+// the outcome, and reminded until they record it.
+func (s *Service) contest(ctx context.Context, tx *sqlx.Tx, now time.Time, ds []Decision, objections map[int64]int) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	ids := idsOf(ds)
+	err := chunks(ids, func(part []int64) error {
+		list, args := in(part)
+		_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE decisions SET state = 'contested', closed_at = ?, updated_at = ?
+			WHERE id IN `+list), append([]any{now, now}, args...)...)
+		return err
+	})
 	if err != nil {
-		return Decision{}, fmt.Errorf("close decision %d: %w", d.ID, err)
+		return fmt.Errorf("contest %d decisions: %w", len(ds), err)
+	}
+	rows := make([]auditRow, len(ds))
+	reminders := make([]jobs.Step, len(ds))
+	for i := range ds {
+		ds[i].State, ds[i].ClosedAt = Contested, &now
+		rows[i] = auditRow{decisionID: ds[i].ID, action: "closed",
+			detail: fmt.Sprintf("contested: %d open objection(s); the owner records the outcome", objections[ds[i].ID])}
+		reminders[i] = jobs.Step{Kind: JobOutcomeOverdue + "@1", Subject: ds[i].subject(), Due: now.Add(s.Cfg.OutcomeNag)}
+	}
+	if err := syncInviteesOf(ctx, tx, ids); err != nil {
+		return err
+	}
+	if err := auditAll(ctx, tx, now, rows); err != nil {
+		return err
+	}
+	if err := s.mailOwners(ctx, tx, ds, MailOutcomeNeeded, "/outcome"); err != nil {
+		return err
+	}
+	return jobs.ScheduleMany(ctx, tx, now, jobs.Steps, reminders)
+}
+
+// finish gives decisions their final state and tells every invitee; those
+// of an occurrence also emit EventFinished, for its notes.
+func (s *Service) finish(ctx context.Context, tx *sqlx.Tx, now time.Time, ds []Decision, state, rationale string, by int64, what string) ([]Decision, error) {
+	if len(ds) == 0 {
+		return nil, nil
+	}
+	ids := idsOf(ds)
+	err := chunks(ids, func(part []int64) error {
+		list, args := in(part)
+		_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE decisions SET state = ?, rationale = ?, decided_at = ?,
+			closed_at = COALESCE(closed_at, ?), updated_at = ? WHERE id IN `+list), append([]any{state, rationale, now, now, now}, args...)...)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("close %d decisions: %w", len(ds), err)
 	}
 	detail := what
 	if rationale != "" {
 		detail += ": " + rationale
 	}
-	if err := audit(ctx, tx, d.ID, by, state, detail, now); err != nil {
-		return Decision{}, err
+	rows := make([]auditRow, len(ds))
+	for i, d := range ds {
+		rows[i] = auditRow{decisionID: d.ID, actor: by, action: state, detail: detail}
 	}
-	if err := jobs.Cancel(ctx, tx, now, d.subject()); err != nil {
-		return Decision{}, err
+	if err := auditAll(ctx, tx, now, rows); err != nil {
+		return nil, err
 	}
-	if d, err = getDecision(ctx, tx, d.ID); err != nil {
-		return Decision{}, err
+	if err := jobs.CancelAll(ctx, tx, now, subjectsOf(ds)); err != nil {
+		return nil, err
 	}
-	if err := syncInvitees(ctx, tx, d); err != nil {
-		return Decision{}, err
+	if ds, err = getDecisions(ctx, tx, ids); err != nil {
+		return nil, err
 	}
-	if d.OccurrenceID != nil {
-		// Its meeting's notes record the outcome: the packages above hear
-		// of it as an event, delivered once this commits.
-		if err := jobs.Emit(ctx, tx, now, EventFinished, d.subject()); err != nil {
-			return Decision{}, err
+	if err := syncInviteesOf(ctx, tx, ids); err != nil {
+		return nil, err
+	}
+	// Their meetings' notes record the outcome: the packages above hear of
+	// it as an event, delivered once this commits.
+	var ofMeetings []string
+	for _, d := range ds {
+		if d.OccurrenceID != nil {
+			ofMeetings = append(ofMeetings, d.subject())
 		}
 	}
-	return d, s.mailInvitees(ctx, tx, d, MailClosed, d.subject()+"/closed", 0)
+	if err := jobs.EmitAll(ctx, tx, now, EventFinished, ofMeetings); err != nil {
+		return nil, err
+	}
+	return ds, s.mailInviteesOf(ctx, tx, ds, MailClosed, "/closed", 0)
 }
 
 // RecordOutcome is the owner's decision on a contested decision.
@@ -117,8 +185,10 @@ func (s *Service) RecordOutcome(ctx context.Context, a people.Actor, decisionID 
 		if d.State != Contested {
 			return errs.Errorf(errs.Conflict, "decision %d is %s; an outcome is recorded only for a contested decision", d.ID, d.State)
 		}
-		var err error
-		out, err = s.finish(ctx, tx, now, d, outcome, rationale, a.PersonID, "outcome recorded")
+		done, err := s.finish(ctx, tx, now, []Decision{d}, outcome, rationale, a.PersonID, "outcome recorded")
+		if err == nil {
+			out = done[0]
+		}
 		return err
 	})
 	return out, err
@@ -131,8 +201,10 @@ func (s *Service) Withdraw(ctx context.Context, a people.Actor, decisionID int64
 		if a.PersonID != d.OwnerID {
 			return errs.Errorf(errs.Forbidden, "only the owner may withdraw a decision")
 		}
-		var err error
-		out, err = s.finish(ctx, tx, now, d, Withdrawn, strings.TrimSpace(rationale), a.PersonID, "withdrawn by its owner")
+		done, err := s.finish(ctx, tx, now, []Decision{d}, Withdrawn, strings.TrimSpace(rationale), a.PersonID, "withdrawn by its owner")
+		if err == nil {
+			out = done[0]
+		}
 		return err
 	})
 	return out, err
@@ -164,7 +236,7 @@ func (s *Service) runClosingSoon(ctx context.Context, j jobs.Job) error {
 		if err != nil {
 			return err
 		}
-		return s.mailAll(ctx, tx, d, MailClosingSoon, d.subject()+"/closing_soon", to)
+		return s.mailTo(ctx, tx, d, MailClosingSoon, "/closing_soon", to, false)
 	})
 }
 
@@ -182,7 +254,7 @@ func (s *Service) runOutcomeReminder(ctx context.Context, j jobs.Job) error {
 		if err != nil || d.State != Contested {
 			return err
 		}
-		if err := s.mailOwner(ctx, tx, d, MailOutcomeNeeded, fmt.Sprintf("%s/outcome/%d", d.subject(), n)); err != nil {
+		if err := s.mailOwners(ctx, tx, []Decision{d}, MailOutcomeNeeded, fmt.Sprintf("/outcome/%d", n)); err != nil {
 			return err
 		}
 		return jobs.Schedule(ctx, tx, now, fmt.Sprintf("%s@%d", JobOutcomeOverdue, n+1), d.subject(), now.Add(s.Cfg.OutcomeNag))

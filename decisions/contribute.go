@@ -85,7 +85,7 @@ func (s *Service) extend(ctx context.Context, tx *sqlx.Tx, now time.Time, d Deci
 	if err := s.scheduleClose(ctx, tx, now, d); err != nil {
 		return err
 	}
-	return s.mailInvitees(ctx, tx, d, MailExtended, fmt.Sprintf("%s/extended/%d", d.subject(), d.Extensions), 0)
+	return s.mailInvitees(ctx, tx, d, MailExtended, fmt.Sprintf("/extended/%d", d.Extensions), 0)
 }
 
 // EditContribution changes the text of one's own contribution while the

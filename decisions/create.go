@@ -158,7 +158,7 @@ func (s *Service) create(ctx context.Context, q db.Queryer, now time.Time, owner
 	if err := s.scheduleClose(ctx, q, now, d); err != nil {
 		return Decision{}, err
 	}
-	return d, s.mailInvitees(ctx, q, d, MailOpened, d.subject()+"/opened", ownerID)
+	return d, s.mailInvitees(ctx, q, d, MailOpened, "/opened", ownerID)
 }
 
 // inviteeIDs are the people named by address, made known if new.

@@ -1,6 +1,7 @@
 package decisions_test
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -332,5 +333,18 @@ func TestCloseJobRunTwiceClosesOnce(t *testing.T) {
 	h.DB.Get(&outcomeMails, `SELECT COUNT(*) FROM outbox WHERE kind = 'decision_outcome_needed'`)
 	if accepted != 1 || contested != 1 || closedMails != 4 || outcomeMails != 1 {
 		t.Fatalf("after a second run: accepted %d, contested %d, closed emails %d, outcome emails %d", accepted, contested, closedMails, outcomeMails)
+	}
+}
+
+// The close job ends done, not cancelled by the close it ran; the
+// decision's other steps (the closing-soon reminder) are dropped.
+func TestCloseJobEndsDone(t *testing.T) {
+	h := newHarness(t)
+	d := h.decision("")
+	h.at(d.ClosesAt)
+	var states []string
+	h.DB.Select(&states, `SELECT kind || ' ' || state FROM jobs WHERE subject = ? ORDER BY kind`, fmt.Sprintf("decision:%d", d.ID))
+	if strings.Join(states, ", ") != "decision.close done, decision.closing_soon done" {
+		t.Fatalf("steps of a closed decision: %v", states)
 	}
 }

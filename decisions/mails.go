@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"meetingd/internal/db"
+	"meetingd/internal/jobs"
 	"meetingd/internal/links"
 	"meetingd/internal/mail"
+	"meetingd/internal/people"
 )
 
 // Email kinds, each with templates in templates/email.
@@ -19,6 +22,8 @@ const (
 	MailClosed        = "decision_closed"
 	MailOutcomeNeeded = "decision_outcome_needed"
 )
+
+var mailKinds = []string{MailOpened, MailExtended, MailClosingSoon, MailClosed, MailOutcomeNeeded}
 
 // ActionDecide is the signed-link action that lets its recipient see a
 // decision and contribute to it without signing in.
@@ -46,80 +51,112 @@ func (s *Service) link(d Decision, personID int64, kind string) string {
 	return u
 }
 
-func (s *Service) mailData(ctx context.Context, q db.Queryer, d Decision) (DecisionMail, error) {
-	cs, err := contributions(ctx, q, d.ID)
-	if err != nil {
-		return DecisionMail{}, err
-	}
-	m := DecisionMail{Decision: d}
-	for _, c := range cs {
-		switch {
-		case c.Kind == Support:
-			m.Supports++
-		case c.Kind == Object && c.ObjectionState == ObjectionOpen:
-			m.Objections = append(m.Objections, c)
-		}
-	}
-	return m, nil
-}
+// Emails are queued here with what they are about, and written when sent
+// (Compose), from the decision as it is then.
 
-// mail queues one email about d to r.
-func (s *Service) mail(ctx context.Context, q db.Queryer, d Decision, kind, key string, r mail.Recipient, urgent bool) error {
-	base, err := s.mailData(ctx, q, d)
-	if err != nil {
-		return err
+// mailTo owes kind about d to rs; key is appended to the decision's subject.
+func (s *Service) mailTo(ctx context.Context, q db.Queryer, d Decision, kind, key string, rs []mail.Recipient, urgent bool) error {
+	if len(rs) == 0 {
+		return nil
 	}
-	return s.mailTo(ctx, q, base, kind, key, r, urgent)
-}
-
-// mailTo queues base, with links signed for r, to r. Callers mailing many
-// people load base once.
-func (s *Service) mailTo(ctx context.Context, q db.Queryer, base DecisionMail, kind, key string, r mail.Recipient, urgent bool) error {
-	d := base.Decision
-	data := base
-	data.URL = s.link(d, r.ID, "")
-	data.SupportURL, data.ObjectURL = s.link(d, r.ID, Support), s.link(d, r.ID, Object)
-	latest := time.Time{}
+	var latest time.Time
 	if d.State == Open {
 		latest = d.ClosesAt
 	}
-	_, err := s.Outbox.Enqueue(ctx, q, mail.Message{Kind: kind, SubjectKey: key, To: r, Urgent: urgent, Latest: latest, Data: data})
+	_, err := s.Outbox.EnqueueAll(ctx, q, mail.Message{Kind: kind, SubjectKey: d.subject() + key, Urgent: urgent, Latest: latest}, rs)
 	return err
 }
 
-// mailAll queues kind to each of people.
-func (s *Service) mailAll(ctx context.Context, q db.Queryer, d Decision, kind, key string, people []mail.Recipient) error {
-	base, err := s.mailData(ctx, q, d)
+// mailInvitees owes kind about d to every invitee but skip (0: nobody).
+func (s *Service) mailInvitees(ctx context.Context, q db.Queryer, d Decision, kind, key string, skip int64) error {
+	return s.mailInviteesOf(ctx, q, []Decision{d}, kind, key, skip)
+}
+
+// mailInviteesOf owes kind about each of ds to its invitees (but skip),
+// reading every invitation once for all of them.
+func (s *Service) mailInviteesOf(ctx context.Context, q db.Queryer, ds []Decision, kind, key string, skip int64) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	invited, err := inviteesOf(ctx, q, idsOf(ds))
 	if err != nil {
 		return err
 	}
-	for _, r := range people {
-		if err := s.mailTo(ctx, q, base, kind, key, r, false); err != nil {
+	for _, d := range ds {
+		var rs []mail.Recipient
+		for _, r := range invited[d.ID] {
+			if r.ID != skip {
+				rs = append(rs, r)
+			}
+		}
+		if err := s.mailTo(ctx, q, d, kind, key, rs, false); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// mailInvitees queues kind to every invitee but skip (0: nobody skipped).
-func (s *Service) mailInvitees(ctx context.Context, q db.Queryer, d Decision, kind, key string, skip int64) error {
-	people, err := invitees(ctx, q, d.ID)
+// mailOwners owes kind, urgent, to the owner of each of ds.
+func (s *Service) mailOwners(ctx context.Context, q db.Queryer, ds []Decision, kind, key string) error {
+	owners := make([]int64, len(ds))
+	for i, d := range ds {
+		owners[i] = d.OwnerID
+	}
+	ps, err := people.ByIDs(ctx, q, owners)
 	if err != nil {
 		return err
 	}
-	kept := people[:0]
-	for _, r := range people {
-		if r.ID != skip {
-			kept = append(kept, r)
+	for _, d := range ds {
+		if err := s.mailTo(ctx, q, d, kind, key, []mail.Recipient{ps[d.OwnerID].Recipient()}, true); err != nil {
+			return err
 		}
 	}
-	return s.mailAll(ctx, q, d, kind, key, kept)
+	return nil
 }
 
-func (s *Service) mailOwner(ctx context.Context, q db.Queryer, d Decision, kind, key string) error {
-	r, err := recipient(ctx, q, d.OwnerID)
+// Compose writes a decision email as it is sent, from the decision as it
+// is then, and drops it where its reason is gone: a decision closed before
+// its opened, extended or closing-soon email went, an outcome already
+// recorded, an invitee who contributed since they were to be reminded.
+func (s *Service) Compose(ctx context.Context, q db.Queryer, kind, key string, to []mail.Item) (mail.Composed, error) {
+	subject, _, _ := strings.Cut(key, "/")
+	id, err := jobs.SubjectID(subject, SubjectPrefix)
 	if err != nil {
-		return err
+		return mail.Composed{}, err
 	}
-	return s.mail(ctx, q, d, kind, key, r, true)
+	d, err := getDecision(ctx, q, id)
+	if err != nil {
+		return mail.DropAll(to, "the decision is gone"), nil
+	}
+	now := s.Clock.Now()
+	switch {
+	case (kind == MailOpened || kind == MailExtended || kind == MailClosingSoon) && !d.IsOpen(now):
+		return mail.DropAll(to, fmt.Sprintf("the decision is %s now", d.State)), nil
+	case kind == MailOutcomeNeeded && d.State != Contested:
+		return mail.DropAll(to, fmt.Sprintf("the outcome was recorded: %s", d.State)), nil
+	}
+	cs, err := contributions(ctx, q, id)
+	if err != nil {
+		return mail.Composed{}, err
+	}
+	data := DecisionMail{Decision: d, URL: mail.Slot(0), SupportURL: mail.Slot(1), ObjectURL: mail.Slot(2)}
+	contributed := map[int64]bool{}
+	for _, c := range cs {
+		contributed[c.AuthorID] = true
+		switch {
+		case c.Kind == Support:
+			data.Supports++
+		case c.Kind == Object && c.ObjectionState == ObjectionOpen:
+			data.Objections = append(data.Objections, c)
+		}
+	}
+	out := mail.Composed{Data: data, Links: map[int64][]string{}, Drop: map[int64]string{}}
+	for _, it := range to {
+		if kind == MailClosingSoon && contributed[it.RecipientID] {
+			out.Drop[it.RecipientID] = "they contributed since"
+			continue
+		}
+		out.Links[it.RecipientID] = []string{s.link(d, it.RecipientID, ""), s.link(d, it.RecipientID, Support), s.link(d, it.RecipientID, Object)}
+	}
+	return out, nil
 }

@@ -4,9 +4,8 @@ import (
 	"log/slog"
 	"strings"
 
-	"github.com/jmoiron/sqlx"
-
 	"meetingd/internal/clock"
+	"meetingd/internal/db"
 	"meetingd/internal/jobs"
 	"meetingd/internal/links"
 	"meetingd/internal/mail"
@@ -30,7 +29,7 @@ const SubjectPrefix = "decision:"
 
 // Service runs decisions.
 type Service struct {
-	DB     *sqlx.DB
+	DB     *db.DB
 	Clock  clock.Clock
 	Cfg    Config
 	Outbox *mail.Outbox
@@ -41,9 +40,12 @@ type Service struct {
 
 // Register installs the decision jobs on w.
 func (s *Service) Register(w *jobs.Worker) {
-	w.Handle(JobClose, s.runClose)
+	w.HandleBatch(JobClose, s.runCloses)
 	w.Handle(JobClosingSoon, s.runClosingSoon)
 	w.Handle(JobOutcomeOverdue, s.runOutcomeReminder)
+	for _, kind := range mailKinds {
+		s.Outbox.Register(kind, s)
+	}
 }
 
 func (s *Service) wake() {

@@ -35,12 +35,10 @@ var (
 	proposedRE = regexp.MustCompile(`(?i)^\s*(?:[-*•]\s*)?decision:\s*(.+)$`)
 )
 
-// actionItemsFromNotes creates an action item for each line of the Action
-// items heading that names an owner (an email address) and a due date
-// (YYYY-MM-DD, due at the end of the owner's working day). Lines missing
-// either are returned, so the notes email can say they are not tracked.
-func (s *Service) actionItemsFromNotes(ctx context.Context, q db.Queryer, now time.Time, o Occurrence, sec Section) ([]string, error) {
-	var untracked []string
+// actionLines are the lines of an Action items heading that name an owner
+// (an email address) and a due date (YYYY-MM-DD), as tracked, and the rest,
+// which the notes email says are not tracked.
+func (s *Service) actionLines(sec Section) (tracked []actionLine, untracked []string) {
 	for _, line := range strings.Split(sec.ActionItems, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || line == s.placeholder("action_items") {
@@ -52,9 +50,25 @@ func (s *Service) actionItemsFromNotes(ctx context.Context, q db.Queryer, now ti
 			untracked = append(untracked, line)
 			continue
 		}
-		owner, err := people.Ensure(ctx, q, email, "", o.TimeZone, now)
+		tracked = append(tracked, actionLine{line: line, owner: email, day: day})
+	}
+	return tracked, untracked
+}
+
+type actionLine struct {
+	line, owner string
+	day         time.Time
+}
+
+// actionItemsFromNotes creates an action item for each tracked line of the
+// Action items heading, due at the end of its owner's working day.
+func (s *Service) actionItemsFromNotes(ctx context.Context, q db.Queryer, now time.Time, o Occurrence, sec Section) error {
+	tracked, _ := s.actionLines(sec)
+	for _, a := range tracked {
+		line, day := a.line, a.day
+		owner, err := people.Ensure(ctx, q, a.owner, "", o.TimeZone, now)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		due := owner.EndOfWorkday(day)
 		text := strings.TrimSpace(bullet.ReplaceAllString(line, ""))
@@ -63,21 +77,20 @@ func (s *Service) actionItemsFromNotes(ctx context.Context, q db.Queryer, now ti
 			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source_key) DO NOTHING RETURNING id`),
 			o.ID, owner.ID, text, due.UTC(), now, noteKey(o.ID, "action", line))
 		if err != nil {
-			return nil, fmt.Errorf("action item from notes: %w", err)
+			return fmt.Errorf("action item from notes: %w", err)
 		}
 		for _, id := range ids {
 			if err := jobs.Schedule(ctx, q, now, JobActionItemDue, jobs.Subject("action:", id), due.Add(-ActionReminderLead)); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
-	return untracked, nil
+	return nil
 }
 
 // decisionsFromNotes opens each decision the Decisions heading proposes,
-// owned by the organizer with every attendee invited, and lists the
-// occurrence's decisions still open, for the notes email.
-func (s *Service) decisionsFromNotes(ctx context.Context, q db.Queryer, now time.Time, o Occurrence, organizerID int64, sec Section) ([]LinkedDecision, error) {
+// owned by the organizer with every attendee invited.
+func (s *Service) decisionsFromNotes(ctx context.Context, q db.Queryer, now time.Time, o Occurrence, organizerID int64, sec Section) error {
 	var proposals []decisions.Proposal
 	for _, line := range strings.Split(sec.Decisions, "\n") {
 		m := proposedRE.FindStringSubmatch(line)
@@ -92,25 +105,15 @@ func (s *Service) decisionsFromNotes(ctx context.Context, q db.Queryer, now time
 		proposals = append(proposals, decisions.Proposal{Title: title, Key: noteKey(o.ID, "decision", line),
 			Proposal: fmt.Sprintf("%s\n\nProposed in the notes of %q (%s).", what, o.Title, o.StartsAt.Format("2006-01-02"))})
 	}
-	if len(proposals) > 0 {
-		invite, err := attendeeIDs(ctx, q, o.ID)
-		if err != nil {
-			return nil, err
-		}
-		from := decisions.Origin{OccurrenceID: o.ID, Attendees: invite}
-		if err := s.Decisions.OpenProposals(ctx, q, now, from, organizerID, proposals); err != nil {
-			return nil, err
-		}
+	if len(proposals) == 0 {
+		return nil
 	}
-	open, err := s.Decisions.OpenOf(ctx, q, o.ID)
+	invite, err := attendeeIDs(ctx, q, o.ID)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	out := make([]LinkedDecision, 0, len(open))
-	for _, d := range open {
-		out = append(out, LinkedDecision{Title: d.Title, ClosesAt: d.ClosesAt})
-	}
-	return out, nil
+	from := decisions.Origin{OccurrenceID: o.ID, Attendees: invite}
+	return s.Decisions.OpenProposals(ctx, q, now, from, organizerID, proposals)
 }
 
 // LinkedDecision is a decision open for contributions, as the notes email

@@ -24,7 +24,7 @@ func (s *Service) runReminder(ctx context.Context, j jobs.Job) error {
 		if o.Cancelled || o.PreReadState != PreReadPending || !now.Before(o.PreReadDueAt) || s.superseded(o, j, now) {
 			return nil
 		}
-		data, ser, err := s.occurrenceMail(ctx, tx, o)
+		ser, err := getSeries(ctx, tx, o.SeriesID)
 		if err != nil {
 			return err
 		}
@@ -32,10 +32,8 @@ func (s *Service) runReminder(ctx context.Context, j jobs.Job) error {
 		if err != nil {
 			return err
 		}
-		data.NotesURL = s.NotesLink(ser.ID, org.ID, o.ID, now)
-		data.PublishURL = s.publishLink(o, org.ID)
 		_, err = s.Outbox.Enqueue(ctx, tx, mail.Message{Kind: MailReminder, SubjectKey: o.version() + "/" + j.Variant(),
-			To: org.Recipient(), Latest: o.PreReadDueAt, Data: data})
+			To: org.Recipient(), Latest: o.PreReadDueAt})
 		return err
 	})
 }
@@ -80,7 +78,7 @@ func (s *Service) runDeadline(ctx context.Context, j jobs.Job) error {
 			return fmt.Errorf("flag occurrence %d: %w", o.ID, err)
 		}
 		o.PreReadState = PreReadMissing
-		return s.mailAll(ctx, tx, now, o, MailMissing, o.version(), true, o.StartsAt, nil)
+		return s.mailAll(ctx, tx, o, MailMissing, o.version(), true, o.StartsAt)
 	})
 }
 
@@ -96,21 +94,17 @@ func (s *Service) runNotesShared(ctx context.Context, j jobs.Job) error {
 		if err != nil {
 			return err
 		}
-		untracked, err := s.actionItemsFromNotes(ctx, tx, now, o, sec)
-		if err != nil {
+		if err := s.actionItemsFromNotes(ctx, tx, now, o, sec); err != nil {
 			return err
 		}
 		ser, err := getSeries(ctx, tx, o.SeriesID)
 		if err != nil {
 			return err
 		}
-		open, err := s.decisionsFromNotes(ctx, tx, now, o, ser.OrganizerID, sec)
-		if err != nil {
+		if err := s.decisionsFromNotes(ctx, tx, now, o, ser.OrganizerID, sec); err != nil {
 			return err
 		}
-		return s.mailAll(ctx, tx, now, o, MailNotesShared, o.subject(), false, o.EndsAt.Add(24*time.Hour), func(m *OccurrenceMail) {
-			m.Decisions, m.Untracked = open, untracked
-		})
+		return s.mailAll(ctx, tx, o, MailNotesShared, o.subject(), false, o.EndsAt.Add(24*time.Hour))
 	})
 }
 
@@ -135,7 +129,7 @@ func (s *Service) runActionItemDue(ctx context.Context, j jobs.Job) error {
 			return err
 		}
 		_, err = s.Outbox.Enqueue(ctx, tx, mail.Message{Kind: MailActionItemDue,
-			SubjectKey: fmt.Sprintf("action:%d@%d", it.ID, it.DueAt.Unix()), To: owner.Recipient(), Latest: it.DueAt, Data: it})
+			SubjectKey: fmt.Sprintf("action:%d@%d", it.ID, it.DueAt.Unix()), To: owner.Recipient(), Latest: it.DueAt})
 		return err
 	})
 }

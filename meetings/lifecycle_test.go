@@ -286,8 +286,17 @@ func TestNonUrgentMailWaitsForWorkingHours(t *testing.T) {
 	if !nb.Equal(want) {
 		t.Fatalf("held until %s, want %s", nb, want.UTC())
 	}
+	// Composed when sent; the outbox shows it as it would go now.
+	items, err := h.Outbox.List(ctx, h.DB, "ben@example.com", 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var body string
-	h.DB.Get(&body, `SELECT text_body FROM outbox WHERE to_addr = 'ben@example.com' AND kind = 'preread_published'`)
+	for _, it := range items {
+		if it.Kind == meetings.MailPublished {
+			body = it.Text
+		}
+	}
 	if !strings.Contains(body, "Fri 6 Nov 2026, 01:00 JST") && !strings.Contains(body, "Thu 5 Nov 2026, 23:00 JST") {
 		t.Fatalf("start not shown in Tokyo time:\n%s", body)
 	}

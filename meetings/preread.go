@@ -73,7 +73,7 @@ func (s *Service) publish(ctx context.Context, tx *sqlx.Tx, now time.Time, o Occ
 	if err := s.scheduleSteps(ctx, tx, now, o); err != nil {
 		return err
 	}
-	return s.mailAll(ctx, tx, now, o, MailPublished, o.version(), false, o.StartsAt, nil)
+	return s.mailAll(ctx, tx, o, MailPublished, o.version(), false, o.StartsAt)
 }
 
 // hasPreRead reports whether a Pre-read section holds more than the

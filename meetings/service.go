@@ -6,10 +6,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"meetingd/decisions"
 	"meetingd/internal/clock"
+	"meetingd/internal/db"
 	"meetingd/internal/jobs"
 	"meetingd/internal/links"
 	"meetingd/internal/mail"
@@ -40,7 +39,7 @@ func DefaultConfig() Config {
 
 // Service runs the meeting lifecycle.
 type Service struct {
-	DB        *sqlx.DB
+	DB        *db.DB
 	Clock     clock.Clock
 	Cfg       Config
 	Outbox    *mail.Outbox

@@ -64,4 +64,7 @@ func (s *Service) Register(w *jobs.Worker) {
 	w.Handle(JobNotesShared, s.runNotesShared)
 	w.Handle(JobActionItemDue, s.runActionItemDue)
 	w.Subscribe(decisions.EventFinished, s.recordOutcome)
+	for _, kind := range mailKinds {
+		s.Outbox.Register(kind, s)
+	}
 }

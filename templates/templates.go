@@ -70,6 +70,32 @@ func (s *Set) Email(kind string, data any) (subject, text, html string, err erro
 	return subject, text, b.String(), nil
 }
 
+// UsesName reports whether an email kind's templates greet the recipient
+// by name (.To.Name): such an email is written for each person, the rest
+// once for everyone in a time zone.
+func (s *Set) UsesName(kind string) bool {
+	for _, t := range []interface{ String() string }{treeOf(s.text.Lookup(kind + ".text")), treeOf(s.text.Lookup(kind + ".subject"))} {
+		if strings.Contains(t.String(), ".To.Name") {
+			return true
+		}
+	}
+	if h := s.html.Lookup(kind + ".html"); h != nil && h.Tree != nil && strings.Contains(h.Tree.Root.String(), ".To.Name") {
+		return true
+	}
+	return false
+}
+
+type tree struct{ s string }
+
+func (t tree) String() string { return t.s }
+
+func treeOf(t *texttemplate.Template) tree {
+	if t == nil || t.Tree == nil {
+		return tree{}
+	}
+	return tree{t.Tree.Root.String()}
+}
+
 // Text renders a text template by name.
 func (s *Set) Text(name string, data any) (string, error) {
 	var b bytes.Buffer

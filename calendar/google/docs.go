@@ -376,7 +376,7 @@ func (g *Source) scheduleOccurrenceJobs(ctx context.Context, st *docState) error
 			}
 			subj := occSubject(o.ID)
 			if !st.sectioned[o.ID] {
-				if err := jobs.Schedule(ctx, tx, now, JobSection, subj, o.StartsAt.Add(-g.cfg.SectionAhead)); err != nil {
+				if err := jobs.ScheduleIn(ctx, tx, now, jobs.Bulk, JobSection, subj, o.StartsAt.Add(-g.cfg.SectionAhead)); err != nil {
 					return err
 				}
 				continue
@@ -393,7 +393,7 @@ func (g *Source) scheduleOccurrenceJobs(ctx context.Context, st *docState) error
 				if !at.After(now) {
 					continue
 				}
-				if err := jobs.Schedule(ctx, tx, now, JobPreRead+"@"+name, subj, at); err != nil {
+				if err := jobs.ScheduleIn(ctx, tx, now, jobs.Bulk, JobPreRead+"@"+name, subj, at); err != nil {
 					return err
 				}
 			}

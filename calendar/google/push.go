@@ -90,7 +90,7 @@ func (g *Source) watch(ctx context.Context, cal calRow, cl *googleClient) (chann
 		if renewAt.Before(now) {
 			renewAt = now.Add(row.ExpiresAt.Sub(now) / 2)
 		}
-		return jobs.Schedule(ctx, tx, now, JobRenew, channelSubject(row.ID), renewAt)
+		return jobs.ScheduleIn(ctx, tx, now, jobs.Bulk, JobRenew, channelSubject(row.ID), renewAt)
 	})
 	if err != nil {
 		// Google would notify a channel nobody renews; stop it.
@@ -178,7 +178,7 @@ func (g *Source) Notify(ctx context.Context, n Notification) error {
 		// so there is nothing to catch up on.
 	case "exists", "not_exists":
 		err := db.InTx(ctx, g.DB, func(tx *sqlx.Tx) error {
-			return jobs.Rearm(ctx, tx, g.Clock.Now(), JobSync, calSubject(ch.CalendarID))
+			return jobs.Rearm(ctx, tx, g.Clock.Now(), jobs.Bulk, JobSync, calSubject(ch.CalendarID))
 		})
 		if err != nil {
 			return fmt.Errorf("google notification: %w", err)
@@ -211,7 +211,7 @@ func (g *Source) armPoll(ctx context.Context, q db.Queryer, now time.Time, calID
 	if err != nil || armed {
 		return err
 	}
-	return jobs.Schedule(ctx, q, now, pollKind("a"), calSubject(calID), now.Add(g.pollInterval()))
+	return jobs.ScheduleIn(ctx, q, now, jobs.Bulk, pollKind("a"), calSubject(calID), now.Add(g.pollInterval()))
 }
 
 func (g *Source) runPoll(ctx context.Context, j jobs.Job) error {
@@ -230,7 +230,7 @@ func (g *Source) runPoll(ctx context.Context, j jobs.Job) error {
 		next = "a"
 	}
 	now := g.Clock.Now()
-	if err := jobs.Schedule(ctx, g.DB, now, pollKind(next), j.Subject, now.Add(g.pollInterval())); err != nil {
+	if err := jobs.ScheduleIn(ctx, g.DB, now, jobs.Bulk, pollKind(next), j.Subject, now.Add(g.pollInterval())); err != nil {
 		return err
 	}
 	if err := g.SyncCalendar(ctx, calID); err != nil {

@@ -295,7 +295,7 @@ func (g *Source) QueueDecision(ctx context.Context, q db.Queryer, occID int64, t
 	if len(ids) == 0 {
 		return nil
 	}
-	return jobs.Schedule(ctx, q, now, JobDecision, fmt.Sprintf("gdecision:%d", ids[0]), now)
+	return jobs.ScheduleIn(ctx, q, now, jobs.Bulk, JobDecision, fmt.Sprintf("gdecision:%d", ids[0]), now)
 }
 
 func (g *Source) runDecision(ctx context.Context, j jobs.Job) error {

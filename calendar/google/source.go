@@ -117,7 +117,7 @@ func DefaultConfig() Config {
 // (attachments, optional attendance, sections, decisions) from jobs, never
 // inside a database transaction.
 type Source struct {
-	DB       *sqlx.DB
+	DB       *db.DB
 	Clock    clock.Clock
 	Meetings *meetings.Service
 	Outbox   *mail.Outbox
@@ -136,7 +136,7 @@ type Source struct {
 
 // New checks cfg and returns the source. Register its jobs on a
 // worker, its routes on the muxes, and call Start.
-func New(database *sqlx.DB, c clock.Clock, m *meetings.Service, outbox *mail.Outbox, log *slog.Logger, cfg Config) (*Source, error) {
+func New(database *db.DB, c clock.Clock, m *meetings.Service, outbox *mail.Outbox, log *slog.Logger, cfg Config) (*Source, error) {
 	g := &Source{DB: database, Clock: c, Meetings: m, Outbox: outbox, Log: log, cfg: cfg,
 		clients: map[int64]*googleClient{}, locks: map[int64]*sync.Mutex{}}
 	if err := g.checkConfig(); err != nil {
@@ -199,6 +199,7 @@ func (g *Source) Register(w *jobs.Worker) {
 	w.Handle(JobPreRead, g.runPreRead)
 	w.Handle(JobDecision, g.runDecision)
 	w.Subscribe(decisions.EventFinished, g.decisionFinished)
+	g.Outbox.Register(MailStopped, g)
 }
 
 // Start records the configured calendars and makes each one's first sync
@@ -219,7 +220,7 @@ func (g *Source) Start(ctx context.Context) error {
 			if err != nil {
 				return fmt.Errorf("calendar %s: %w", c.ID, err)
 			}
-			if err := jobs.Rearm(ctx, tx, now, JobSync, calSubject(id)); err != nil {
+			if err := jobs.Rearm(ctx, tx, now, jobs.Bulk, JobSync, calSubject(id)); err != nil {
 				return err
 			}
 			if err := g.armPoll(ctx, tx, now, id); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -66,20 +67,38 @@ func (g *Source) tellOperators(ctx context.Context, tx *sqlx.Tx, cal calRow, rea
 	if len(ops) == 0 {
 		g.Log.WarnContext(ctx, "no operators to tell that a Google calendar stopped", "calendar", cal.GoogleID)
 	}
+	to := make([]mail.Recipient, len(ops))
+	for i, p := range ops {
+		to[i] = p.Recipient()
+	}
+	m := mail.Message{Kind: MailStopped, Urgent: true, SubjectKey: fmt.Sprintf("calendar:%d@%d", cal.ID, now.Unix())}
+	if _, err := g.Outbox.EnqueueAll(ctx, tx, m, to); err != nil {
+		// The calendar is stopped all the same; the dashboard shows why.
+		g.Log.ErrorContext(ctx, "operators not emailed about a stopped Google calendar", "err", err)
+	}
+	return nil
+}
+
+// Compose writes the stopped-calendar email as it is sent; a calendar
+// resumed meanwhile needs no email.
+func (g *Source) Compose(ctx context.Context, q db.Queryer, kind, key string, to []mail.Item) (mail.Composed, error) {
+	subject, _, _ := strings.Cut(key, "@")
+	id, err := jobs.SubjectID(subject, "calendar:")
+	if err != nil {
+		return mail.Composed{}, err
+	}
+	cal, err := calendar.Get(ctx, q, Kind, id)
+	if err != nil {
+		return mail.Composed{}, err
+	}
+	if cal.StoppedAt == nil {
+		return mail.DropAll(to, "the calendar syncs again"), nil
+	}
 	fix := "Ask its owner to connect it again: an operator gets a consent link from POST /api/v1/google/connect."
 	if g.jwt != nil {
 		fix = "Check the service account's domain-wide delegation in the Google Workspace admin console, then resume it: POST /api/v1/google/calendars/{calendar}/resume."
 	}
-	data := Stopped{Calendar: cal.GoogleID, Reason: reason, StoppedAt: now, Fix: fix}
-	for _, p := range ops {
-		_, err = g.Outbox.Enqueue(ctx, tx, mail.Message{Kind: MailStopped, To: p.Recipient(), Urgent: true, Data: data,
-			SubjectKey: fmt.Sprintf("calendar:%d@%d", cal.ID, now.Unix())})
-		if err != nil {
-			// The calendar is stopped all the same; the dashboard shows why.
-			g.Log.ErrorContext(ctx, "operator not emailed about a stopped Google calendar", "to", p.Email, "err", err)
-		}
-	}
-	return nil
+	return mail.Composed{Data: Stopped{Calendar: cal.Name, Reason: cal.StopReason, StoppedAt: *cal.StoppedAt, Fix: fix}}, nil
 }
 
 // Resume restarts a stopped calendar once its credentials are fixed.
@@ -102,7 +121,7 @@ func (g *Source) resume(ctx context.Context, tx *sqlx.Tx, now time.Time, calID i
 	if err := calendar.Resume(ctx, tx, calID); err != nil {
 		return err
 	}
-	if err := jobs.Rearm(ctx, tx, now, JobSync, calSubject(calID)); err != nil {
+	if err := jobs.Rearm(ctx, tx, now, jobs.Bulk, JobSync, calSubject(calID)); err != nil {
 		return err
 	}
 	return g.armPoll(ctx, tx, now, calID)

@@ -449,7 +449,7 @@ func (g *Source) armDocs(ctx context.Context, tx *sqlx.Tx, now time.Time, calID 
 		if err != nil {
 			return err
 		}
-		if err := jobs.Rearm(ctx, tx, now, JobDoc, seriesSubject(ref.ID)); err != nil {
+		if err := jobs.Rearm(ctx, tx, now, jobs.Bulk, JobDoc, seriesSubject(ref.ID)); err != nil {
 			return err
 		}
 	}

@@ -17,7 +17,6 @@ import (
 	"meetingd/internal/clock"
 	"meetingd/internal/db"
 	"meetingd/internal/errs"
-	"meetingd/internal/mail"
 	"meetingd/internal/people"
 	"meetingd/meetings"
 )
@@ -317,7 +316,7 @@ func cmdOutbox(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.IntVar(&limit, "n", 30, "how many emails")
 		fs.StringVar(&to, "to", "", "only emails to this address")
 	}, func(a *app.App, fs *flag.FlagSet) error {
-		items, err := mail.List(ctx, a.DB, strings.ToLower(to), 0, limit)
+		items, err := a.Outbox.List(ctx, a.DB, strings.ToLower(to), 0, limit)
 		if err != nil {
 			return err
 		}

@@ -48,7 +48,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	boolean(fs, &c.OptionalByDefault, "optional-by-default", def.OptionalByDefault, "make every attendee but organizer and speakers optional")
 	dur(fs, &c.Window, "window", def.Window, "how long a decision stays open for contributions by default (at least 24h)")
 	integer(fs, &c.MaxExtensions, "max-extensions", def.MaxExtensions, "how many times late objections may extend a decision's window")
-	dur(fs, &c.Poll, "poll", 5*time.Second, "how often the scheduler looks for due work")
+	dur(fs, &c.Poll, "poll", 5*time.Second, "longest the scheduler sleeps when nothing is due (it wakes for what falls due sooner)")
 	str(fs, &c.LogFormat, "log", "text", "log format: text or json")
 	c.registerOIDC(fs)
 	c.registerGoogle(fs)

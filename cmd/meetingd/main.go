@@ -171,9 +171,15 @@ func serve(ctx context.Context, cfg config, c clock.Clock, log *slog.Logger) err
 	srv := &http.Server{Addr: cfg.Addr, Handler: a.Handler(ctx), ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: time.Minute, WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
 	workerDone := make(chan struct{})
+	a.Worker.MaxIdle = cfg.Poll
+	release, err := a.Serve(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	go func() {
 		defer close(workerDone)
-		a.Worker.Run(ctx, cfg.Poll)
+		a.Worker.Run(ctx)
 	}()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.ListenAndServe() }()

@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -43,6 +44,9 @@ type Config struct {
 	MaxExtensions     int
 	OIDC              people.OIDCConfig // sign-in with Google; off without a ClientID
 	Google            *google.Config    // nil: Google Workspace is off
+	// WriteWait is how long a request waits for its turn to write before
+	// it is answered 503 (busy, try again).
+	WriteWait time.Duration
 	// Transport replaces the one SMTP chooses: the demo shows mail as it
 	// leaves, the crash test dies mid-send.
 	Transport mail.Transport
@@ -53,14 +57,14 @@ func Defaults() Config {
 	m, d := meetings.DefaultConfig(), decisions.DefaultConfig()
 	return Config{DB: "meetingd.db", From: "meetingd <meetingd@localhost>", BaseURL: "http://localhost:8080",
 		Lead: m.Lead, Reminders: m.Reminders, OptionalByDefault: m.OptionalByDefault,
-		Window: d.Window, MaxExtensions: d.MaxExtensions,
+		Window: d.Window, MaxExtensions: d.MaxExtensions, WriteWait: 3 * time.Second,
 		OIDC: people.OIDCConfig{Issuer: "https://accounts.google.com"}}
 }
 
 // App is meetingd wired together.
 type App struct {
 	Cfg       Config
-	DB        *sqlx.DB
+	DB        *db.DB
 	Clock     clock.Clock
 	Log       *slog.Logger
 	Templates *templates.Set
@@ -130,10 +134,10 @@ func (a *App) wire(ctx context.Context, transport mail.Transport) error {
 		return err
 	}
 	a.Worker = jobs.NewWorker(a.DB, c, log)
-	a.Outbox = &mail.Outbox{Templates: a.Templates, Clock: c, BaseURL: cfg.BaseURL, Log: log}
-	a.Deliverer = &mail.Deliverer{DB: a.DB, Outbox: a.Outbox, Transport: transport, MaxAttempts: a.Worker.MaxAttempts,
-		People: people.Directory{}}
+	a.Outbox = &mail.Outbox{Templates: a.Templates, Clock: c, BaseURL: cfg.BaseURL, Log: log, People: people.Directory{}}
+	a.Deliverer = &mail.Deliverer{DB: a.DB, Outbox: a.Outbox, Transport: transport, MaxAttempts: a.Worker.MaxAttempts}
 	a.SignIn = &people.SignIn{DB: a.DB, Clock: c, Links: signer, Outbox: a.Outbox, BaseURL: cfg.BaseURL, Log: log, Wake: a.Worker}
+	a.Outbox.Register(people.MailSignIn, a.SignIn)
 
 	dcfg := decisions.DefaultConfig()
 	dcfg.Window, dcfg.MaxExtensions, dcfg.BaseURL = cfg.Window, cfg.MaxExtensions, cfg.BaseURL
@@ -186,7 +190,7 @@ func (a *App) Handler(ctx context.Context) *web.Server {
 	}
 	s := &web.Server{DB: a.DB, Clock: a.Clock, Log: a.Log, Templates: a.Templates, BaseURL: a.Cfg.BaseURL,
 		SignIn: a.SignIn, Meetings: a.Meetings, Decisions: a.Decisions, Calendar: a.Calendar, Feed: a.Feed,
-		Google: a.Google, Metrics: a.Metrics}
+		Google: a.Google, Metrics: a.Metrics, Outbox: a.Outbox, WriteWait: a.Cfg.WriteWait}
 	if o := a.Cfg.OIDC; o.ClientID != "" {
 		o.RedirectURL = a.Cfg.BaseURL + "/signin/google/callback"
 		// If Google cannot be reached at start, sign-in by email still
@@ -201,6 +205,25 @@ func (a *App) Handler(ctx context.Context) *web.Server {
 	s.Handle()
 	a.web = s
 	return s
+}
+
+// Serve makes this process the database's worker: it takes the lock that
+// keeps a second server off the same SQLite file, and, being the only
+// worker, takes back at once what a stopped predecessor held. Call release
+// when the worker stops.
+func (a *App) Serve(ctx context.Context) (release func(), err error) {
+	release, err = db.LockFile(a.Cfg.DB + ".lock")
+	if errors.Is(err, db.ErrLocked) {
+		return nil, fmt.Errorf("another meetingd is serving %s", a.Cfg.DB)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := a.Worker.Recover(ctx, true); err != nil {
+		release()
+		return nil, err
+	}
+	return release, nil
 }
 
 // Close closes the database.

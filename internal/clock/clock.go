@@ -72,3 +72,13 @@ func (a *Accelerated) Now() time.Time {
 
 // Factor is how many virtual seconds pass per real second.
 func (a *Accelerated) Factor() float64 { return a.factor }
+
+// Until is how long to wait, in real time, until c shows t: an
+// accelerated clock gets there sooner.
+func Until(c Clock, t time.Time) time.Duration {
+	d := t.Sub(c.Now())
+	if a, ok := c.(*Accelerated); ok {
+		return time.Duration(float64(d) / a.factor)
+	}
+	return d
+}

@@ -22,7 +22,7 @@ var migrations embed.FS
 // Open opens (creating if needed) the SQLite file at path with WAL, foreign
 // keys and a busy timeout, and brings its schema up to date, logging each
 // migration it applies to log.
-func Open(ctx context.Context, path string, log *slog.Logger) (*sqlx.DB, error) {
+func Open(ctx context.Context, path string, log *slog.Logger) (*DB, error) {
 	db, err := OpenNoMigrate(path)
 	if err != nil {
 		return nil, err
@@ -35,7 +35,7 @@ func Open(ctx context.Context, path string, log *slog.Logger) (*sqlx.DB, error) 
 }
 
 // OpenNoMigrate opens the database without touching its schema.
-func OpenNoMigrate(path string) (*sqlx.DB, error) {
+func OpenNoMigrate(path string) (*DB, error) {
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
 	q.Set("_foreign_keys", "on")
@@ -53,12 +53,12 @@ func OpenNoMigrate(path string) (*sqlx.DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	return db, nil
+	return &DB{DB: db}, nil
 }
 
 // Migrate applies every embedded migration not yet applied.
-func Migrate(ctx context.Context, db *sqlx.DB, log *slog.Logger) error {
-	p, err := goose.NewProvider(goose.DialectSQLite3, db.DB, mustSub(migrations, "migrations"))
+func Migrate(ctx context.Context, db *DB, log *slog.Logger) error {
+	p, err := goose.NewProvider(goose.DialectSQLite3, db.DB.DB, mustSub(migrations, "migrations"))
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
@@ -72,22 +72,6 @@ func Migrate(ctx context.Context, db *sqlx.DB, log *slog.Logger) error {
 	return nil
 }
 
-// InTx runs fn in a transaction, committing if it returns nil.
-func InTx(ctx context.Context, db *sqlx.DB, fn func(tx *sqlx.Tx) error) error {
-	tx, err := db.BeginTxx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
-}
-
 // Queryer is what read and write helpers need: a *sqlx.DB or a *sqlx.Tx.
 type Queryer interface {
 	sqlx.ExtContext
@@ -95,7 +79,7 @@ type Queryer interface {
 	SelectContext(ctx context.Context, dest any, query string, args ...any) error
 }
 
-var _ Queryer = (*sqlx.DB)(nil)
+var _ Queryer = (*DB)(nil)
 var _ Queryer = (*sqlx.Tx)(nil)
 
 // IsNoRows reports whether err means a query found nothing.

@@ -62,7 +62,7 @@ func Run(ctx context.Context, cfg app.Config, speed, length time.Duration, out i
 	defer cancel()
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { defer wg.Done(); a.Worker.Run(ctx, 100*time.Millisecond) }()
+	go func() { defer wg.Done(); a.Worker.Run(ctx) }()
 	demoScript(ctx, a, c, occs, start.Add(length), say)
 	cancel()
 	wg.Wait()

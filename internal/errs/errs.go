@@ -15,6 +15,7 @@ const (
 	Unauthorized = "unauthorized" // no or bad credentials
 	Forbidden    = "forbidden"    // credentials fine, access refused
 	TooLarge     = "too_large"    // the request body is over the limit
+	Unavailable  = "unavailable"  // busy now: the same request may succeed in a moment
 	Internal     = "internal"     // our fault
 )
 

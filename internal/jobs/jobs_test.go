@@ -3,14 +3,14 @@ package jobs_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/jmoiron/sqlx"
 
 	"meetingd/internal/clock"
 	"meetingd/internal/db"
@@ -19,7 +19,7 @@ import (
 
 var t0 = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 
-func open(t testing.TB) *sqlx.DB {
+func open(t testing.TB) *db.DB {
 	t.Helper()
 	d, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "test.db"), quiet())
 	if err != nil {
@@ -38,7 +38,7 @@ func TestClaimQueryUsesIndex(t *testing.T) {
 		ID, Parent, NotUsed int
 		Detail              string
 	}
-	rows, err := d.Query(`EXPLAIN QUERY PLAN `+jobs.ClaimQuery, t0, 100)
+	rows, err := d.Query(`EXPLAIN QUERY PLAN `+jobs.ClaimQuery, jobs.Steps, t0, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestClaimQueryUsesIndex(t *testing.T) {
 	}
 }
 
-func schedule(t *testing.T, d *sqlx.DB, kind, subject string, due time.Time) {
+func schedule(t *testing.T, d *db.DB, kind, subject string, due time.Time) {
 	t.Helper()
 	if err := jobs.Schedule(context.Background(), d, t0, kind, subject, due); err != nil {
 		t.Fatal(err)
@@ -166,14 +166,14 @@ func TestLeaseExpiryAndFencing(t *testing.T) {
 	d := open(t)
 	ctx := context.Background()
 	schedule(t, d, "k", "x:1", t0)
-	first, err := jobs.Claim(ctx, d, t0, t0.Add(time.Minute), 10)
+	first, err := jobs.Claim(ctx, d, jobs.Steps, "a", t0, t0.Add(time.Minute), 10)
 	if err != nil || len(first) != 1 {
 		t.Fatalf("claim: %v %v", first, err)
 	}
-	if again, _ := jobs.Claim(ctx, d, t0.Add(30*time.Second), t0.Add(2*time.Minute), 10); len(again) != 0 {
+	if again, _ := jobs.Claim(ctx, d, jobs.Steps, "b", t0.Add(30*time.Second), t0.Add(2*time.Minute), 10); len(again) != 0 {
 		t.Fatalf("claimed a leased job")
 	}
-	second, _ := jobs.Claim(ctx, d, t0.Add(time.Minute), t0.Add(2*time.Minute), 10)
+	second, _ := jobs.Claim(ctx, d, jobs.Steps, "b", t0.Add(time.Minute), t0.Add(2*time.Minute), 10)
 	if len(second) != 1 {
 		t.Fatalf("job not due again after its lease")
 	}
@@ -248,6 +248,92 @@ func TestEventsReachEverySubscriber(t *testing.T) {
 	var states []string
 	d.Select(&states, `SELECT kind || ' ' || state FROM jobs ORDER BY kind`)
 	if strings.Join(states, ",") != "event:nobody.listens done,event:thing.happened done" {
+		t.Fatalf("states %v", states)
+	}
+}
+
+// Steps whose timing is the promise run before bulk work that fell due
+// earlier: a close does not wait behind 10,000 queued emails.
+func TestStepsRunBeforeQueuedBulkWork(t *testing.T) {
+	d := open(t)
+	ctx := context.Background()
+	tx := d.MustBegin()
+	for i := range 10_000 {
+		if err := jobs.ScheduleIn(ctx, tx, t0, jobs.Bulk, "email.send", fmt.Sprintf("outbox:%d", i+1), t0.Add(-time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	schedule(t, d, "decision.close", "decision:1", t0)
+	w := jobs.NewWorker(d, clock.NewFake(t0), quiet())
+	var order []string
+	w.Handle("email.send", func(ctx context.Context, j jobs.Job) error { order = append(order, j.Kind); return nil })
+	w.Handle("decision.close", func(ctx context.Context, j jobs.Job) error { order = append(order, j.Kind); return nil })
+	if n, err := w.RunDue(ctx); err != nil || n != 10_001 {
+		t.Fatalf("ran %d: %v", n, err)
+	}
+	if order[0] != "decision.close" {
+		t.Fatalf("the close ran %dth", slices.Index(order, "decision.close")+1)
+	}
+}
+
+// A process that restarts takes back at once what its predecessor held,
+// rather than waiting for the lease to lapse; with other workers alive it
+// waits, since their claims may be live.
+func TestRestartedWorkerTakesBackClaimsAtOnce(t *testing.T) {
+	d := open(t)
+	ctx := context.Background()
+	schedule(t, d, "k", "x:1", t0)
+	if got, _ := jobs.Claim(ctx, d, jobs.Steps, "dead-process", t0, t0.Add(time.Hour), 10); len(got) != 1 {
+		t.Fatal("claim failed")
+	}
+	w := jobs.NewWorker(d, clock.NewFake(t0), quiet())
+	ran := 0
+	w.Handle("k", func(context.Context, jobs.Job) error { ran++; return nil })
+	w.Recover(ctx, false)
+	if w.RunDue(ctx); ran != 0 {
+		t.Fatal("a live claim was taken")
+	}
+	if err := w.Recover(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	if w.RunDue(ctx); ran != 1 {
+		t.Fatalf("ran %d after taking the claims back", ran)
+	}
+	var state string
+	d.Get(&state, `SELECT state FROM jobs`)
+	if state != jobs.Done {
+		t.Fatalf("state %s", state)
+	}
+}
+
+// A heartbeat moves the lease of every job a worker holds forward;
+// cancelling leaves a running job to finish.
+func TestRenewAndCancelWhileRunning(t *testing.T) {
+	d := open(t)
+	ctx := context.Background()
+	schedule(t, d, "k", "x:1", t0)
+	schedule(t, d, "k2", "x:1", t0)
+	held, _ := jobs.Claim(ctx, d, jobs.Steps, "w", t0, t0.Add(time.Minute), 1)
+	if err := jobs.Renew(ctx, d, "w", t0.Add(50*time.Second), t0.Add(110*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	var runAt time.Time
+	d.Get(&runAt, `SELECT run_at FROM jobs WHERE id = ?`, held[0].ID)
+	if !runAt.Equal(t0.Add(110 * time.Second)) {
+		t.Fatalf("lease ends %v", runAt)
+	}
+	if err := jobs.Cancel(ctx, d, t0, "x:1"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := jobs.Complete(ctx, d, t0, held[0]); !ok {
+		t.Fatal("the running job was cancelled under its worker")
+	}
+	var states []string
+	d.Select(&states, `SELECT kind || ' ' || state FROM jobs ORDER BY kind`)
+	if strings.Join(states, ",") != "k done,k2 cancelled" {
 		t.Fatalf("states %v", states)
 	}
 }

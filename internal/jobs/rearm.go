@@ -14,7 +14,7 @@ import (
 // change. Schedule leaves a step alone when its due time is unchanged, so a
 // step that already ran at this very instant (a fake clock, a coarse one) is
 // armed a microsecond earlier instead.
-func Rearm(ctx context.Context, q db.Queryer, now time.Time, kind, subject string) error {
+func Rearm(ctx context.Context, q db.Queryer, now time.Time, lane, kind, subject string) error {
 	var prev []struct {
 		Due   time.Time `db:"due_at"`
 		RunAt time.Time `db:"run_at"`
@@ -34,7 +34,7 @@ func Rearm(ctx context.Context, q db.Queryer, now time.Time, kind, subject strin
 			due = now.Add(-time.Microsecond)
 		}
 	}
-	return Schedule(ctx, q, now, kind, subject, due)
+	return ScheduleIn(ctx, q, now, lane, kind, subject, due)
 }
 
 // Armed reports whether a step about subject, of one of kinds, is pending.

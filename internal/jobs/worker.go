@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -12,39 +13,47 @@ import (
 
 	"meetingd/internal/clock"
 	"meetingd/internal/db"
+	"meetingd/internal/secret"
 )
 
 // Handler does one job's work. It must be idempotent: a job whose worker
-// died after the work but before Complete runs again.
+// died after the work but before it was recorded done runs again.
 type Handler func(ctx context.Context, j Job) error
-
-// Worker claims due jobs and runs their handlers.
-type Worker struct {
-	DB          *sqlx.DB
-	Clock       clock.Clock
-	Lease       time.Duration // how long a claim holds before the job is due again
-	Batch       int           // jobs claimed at once
-	MaxAttempts int
-	Log         *slog.Logger
-
-	// Observer, if not nil, learns how each run went (metrics).
-	Observer Observer
-
-	mu          sync.RWMutex
-	handlers    map[string]Handler
-	subscribers map[string][]Handler
-	wake        chan struct{}
-}
 
 // Observer learns how each job run went.
 type Observer interface {
 	Job(kind string, err error)
 }
 
+// Worker claims due jobs and runs their handlers: in Run, several runners
+// per lane, each sleeping until its lane's next step falls due.
+type Worker struct {
+	DB          *db.DB
+	Clock       clock.Clock
+	ID          string        // stamped on the jobs it claims; random per process
+	Lease       time.Duration // a claim lapses this long after its last heartbeat
+	Batch       int           // jobs claimed at once
+	MaxAttempts int
+	// Runners is how many runners each lane has in Run.
+	Runners map[string]int
+	// MaxIdle bounds a runner's sleep when nothing is due: work another
+	// process scheduled is found within it.
+	MaxIdle  time.Duration
+	Log      *slog.Logger
+	Observer Observer // if not nil, learns how each run went (metrics)
+
+	mu          sync.RWMutex
+	handlers    map[string]Handler
+	batchers    map[string]BatchHandler
+	subscribers map[string][]Handler
+	wakers      []chan struct{}
+}
+
 // NewWorker returns a worker with meetingd's defaults.
-func NewWorker(database *sqlx.DB, c clock.Clock, log *slog.Logger) *Worker {
-	return &Worker{DB: database, Clock: c, Lease: 5 * time.Minute, Batch: 100, MaxAttempts: 8,
-		Log: log, handlers: map[string]Handler{}, subscribers: map[string][]Handler{}, wake: make(chan struct{}, 1)}
+func NewWorker(database *db.DB, c clock.Clock, log *slog.Logger) *Worker {
+	return &Worker{DB: database, Clock: c, ID: secret.Hex(8), Lease: 15 * time.Second, Batch: 100, MaxAttempts: 8,
+		Runners: map[string]int{Steps: 2, Bulk: 2}, MaxIdle: 5 * time.Second, Log: log,
+		handlers: map[string]Handler{}, batchers: map[string]BatchHandler{}, subscribers: map[string][]Handler{}}
 }
 
 // Handle registers h for jobs whose kind (before any '@') is base.
@@ -54,44 +63,125 @@ func (w *Worker) Handle(base string, h Handler) {
 	w.handlers[base] = h
 }
 
-// Wake makes a running loop look for due work now, without waiting for
-// its poll interval.
+// Wake makes running runners look for due work now: something was
+// scheduled that may fall due sooner than they planned to wake.
 func (w *Worker) Wake() {
-	select {
-	case w.wake <- struct{}{}:
-	default:
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	for _, c := range w.wakers {
+		select {
+		case c <- struct{}{}:
+		default:
+		}
 	}
 }
 
-// RunDue runs every job due now, batch by batch, and returns how many ran
-// (successfully or not). Jobs that fall due while it runs are included.
+// lanes are the lanes in the order RunDue drains them.
+var lanes = []string{Steps, Bulk}
+
+// RunDue runs every job due now, lane by lane, batch by batch, and returns
+// how many ran (successfully or not). Jobs that fall due while it runs are
+// included. Tests and the CLI use it; a server runs Run.
 func (w *Worker) RunDue(ctx context.Context) (int, error) {
 	total := 0
 	for {
-		now := w.Clock.Now()
-		var batch []Job
-		err := db.InTx(ctx, w.DB, func(tx *sqlx.Tx) error {
-			var err error
-			batch, err = Claim(ctx, tx, now, now.Add(w.Lease), w.Batch)
-			return err
-		})
-		if err != nil {
-			return total, err
-		}
-		if len(batch) == 0 {
-			return total, nil
-		}
-		for _, j := range batch {
-			if err := ctx.Err(); err != nil {
-				return total, err // claimed leftovers come due again after their lease
+		ran := 0
+		for _, lane := range lanes {
+			n, err := w.runBatch(ctx, lane)
+			total, ran = total+n, ran+n
+			if err != nil {
+				return total, err
 			}
-			w.run(ctx, j)
-			total++
+		}
+		if ran == 0 {
+			return total, nil
 		}
 	}
 }
 
-func (w *Worker) run(ctx context.Context, j Job) {
+// RunDueIn runs every job of lane due now, batch by batch.
+func (w *Worker) RunDueIn(ctx context.Context, lane string) (int, error) {
+	total := 0
+	for {
+		n, err := w.runBatch(ctx, lane)
+		total += n
+		if err != nil || n == 0 {
+			return total, err
+		}
+	}
+}
+
+// runBatch claims and runs one batch of lane's due jobs, and records how
+// each went in one transaction.
+func (w *Worker) runBatch(ctx context.Context, lane string) (int, error) {
+	now := w.Clock.Now()
+	var batch []Job
+	err := db.InTx(ctx, w.DB, func(tx *sqlx.Tx) error {
+		var err error
+		batch, err = Claim(ctx, tx, lane, w.ID, now, now.Add(w.Lease), w.Batch)
+		return err
+	})
+	if err != nil || len(batch) == 0 {
+		return 0, err
+	}
+	stop := w.heartbeat()
+	results := make([]error, len(batch))
+	done := make([]bool, len(batch))
+	ran := 0
+	for i, j := range batch {
+		if ctx.Err() != nil {
+			break // shutting down: the rest are given back below
+		}
+		if done[i] {
+			continue
+		}
+		if h, ok := w.batcher(j); ok {
+			// Every job of this kind in the batch, in one call.
+			var idx []int
+			var group []Job
+			for k := i; k < len(batch); k++ {
+				if !done[k] && batch[k].Base() == j.Base() {
+					idx, group = append(idx, k), append(group, batch[k])
+				}
+			}
+			err := safeRunBatch(ctx, h, group)
+			for _, k := range idx {
+				results[k], done[k] = err, true
+				w.observe(batch[k], err)
+			}
+			ran += len(idx)
+			continue
+		}
+		results[i], done[i] = w.run(ctx, j), true
+		ran++
+	}
+	stop()
+	var finished, unrun []Job
+	var outcomes []error
+	for i, j := range batch {
+		if done[i] {
+			finished, outcomes = append(finished, j), append(outcomes, results[i])
+		} else {
+			unrun = append(unrun, j)
+		}
+	}
+	return ran, w.record(finished, outcomes, unrun)
+}
+
+func (w *Worker) batcher(j Job) (BatchHandler, bool) {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	h, ok := w.batchers[j.Base()]
+	return h, ok
+}
+
+func (w *Worker) observe(j Job, err error) {
+	if w.Observer != nil {
+		w.Observer.Job(j.Kind, err)
+	}
+}
+
+func (w *Worker) run(ctx context.Context, j Job) error {
 	h, ok := w.event(j)
 	if !ok {
 		w.mu.RLock()
@@ -104,28 +194,90 @@ func (w *Worker) run(ctx context.Context, j Job) {
 	} else {
 		err = safeRun(ctx, h, j)
 	}
-	if w.Observer != nil {
-		w.Observer.Job(j.Kind, err)
-	}
+	w.observe(j, err)
+	return err
+}
+
+// record marks the jobs run done or failed, and gives back those not run,
+// in one transaction. It outlives a cancelled run context: what ran is
+// recorded even while the process shuts down.
+func (w *Worker) record(ran []Job, results []error, unrun []Job) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	now := w.Clock.Now()
-	if err == nil {
-		held, cerr := Complete(ctx, w.DB, now, j)
-		if cerr != nil {
-			w.Log.ErrorContext(ctx, "job done but not recorded", "job", j.ID, "kind", j.Kind, "err", cerr)
-		} else if !held {
-			w.Log.WarnContext(ctx, "job lease lost; its work was idempotent", "job", j.ID, "kind", j.Kind)
+	lost := 0
+	err := db.InTx(ctx, w.DB, func(tx *sqlx.Tx) error {
+		lost = 0
+		for i, j := range ran {
+			if err := results[i]; err != nil {
+				retry := now.Add(Backoff(j.Attempts))
+				w.Log.Warn("job failed", "job", j.ID, "kind", j.Kind, "subject", j.Subject,
+					"attempt", j.Attempts, "retry_at", retry, "err", err)
+				if err := Fail(ctx, tx, now, retry, j, err, w.MaxAttempts); err != nil {
+					return err
+				}
+				continue
+			}
+			held, err := Complete(ctx, tx, now, j)
+			if err != nil {
+				return err
+			}
+			if !held {
+				lost++
+			}
 		}
-		return
+		for _, j := range unrun {
+			if err := Release(ctx, tx, now, j); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record %d jobs: %w", len(ran), err)
 	}
-	if ctx.Err() != nil {
-		return // shutting down: the lease runs out and the job comes due again
+	if lost > 0 {
+		// Rescheduled while running (a meeting moved): it runs again at its
+		// new time, and the work done was idempotent.
+		w.Log.Info("jobs rescheduled while running", "jobs", lost)
 	}
-	retry := now.Add(Backoff(j.Attempts))
-	w.Log.WarnContext(ctx, "job failed", "job", j.ID, "kind", j.Kind, "subject", j.Subject,
-		"attempt", j.Attempts, "retry_at", retry, "err", err)
-	if ferr := Fail(ctx, w.DB, now, retry, j, err, w.MaxAttempts); ferr != nil {
-		w.Log.ErrorContext(ctx, "job failure not recorded", "job", j.ID, "err", ferr)
-	}
+	return nil
+}
+
+// heartbeat renews the leases of what this worker holds until stopped, so
+// a long batch keeps its claim while a dead process's claim lapses soon.
+func (w *Worker) heartbeat() (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(w.Lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				now := w.Clock.Now()
+				ctx, cancel := context.WithTimeout(context.Background(), w.Lease/3)
+				err := db.InTx(ctx, w.DB, func(tx *sqlx.Tx) error { return Renew(ctx, tx, w.ID, now, now.Add(w.Lease)) })
+				cancel()
+				if err != nil {
+					w.Log.Warn("renewing job leases", "err", err)
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+func safeRunBatch(ctx context.Context, h BatchHandler, js []Job) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return h(ctx, js)
 }
 
 func safeRun(ctx context.Context, h Handler, j Job) (err error) {
@@ -148,20 +300,71 @@ func Backoff(attempt int) time.Duration {
 	return d + time.Duration(rand.Int64N(int64(d)/5+1))
 }
 
-// Run loops until ctx ends: it runs due work, then waits for poll (in real
-// time) or a Wake. Work in flight at shutdown finishes or its lease lapses.
-func (w *Worker) Run(ctx context.Context, poll time.Duration) {
-	t := time.NewTicker(poll)
-	defer t.Stop()
-	for {
-		if _, err := w.RunDue(ctx); err != nil && ctx.Err() == nil {
-			w.Log.ErrorContext(ctx, "running due jobs", "err", err)
+// Recover, at start, takes back what a dead predecessor held: when sole
+// (this process is the database's only worker), its claims are due at
+// once; otherwise they come due as their leases lapse.
+func (w *Worker) Recover(ctx context.Context, sole bool) error {
+	if !sole {
+		return nil
+	}
+	n := 0
+	err := db.InTx(ctx, w.DB, func(tx *sqlx.Tx) error {
+		var err error
+		n, err = Reclaim(ctx, tx, w.ID, w.Clock.Now())
+		return err
+	})
+	if n > 0 {
+		w.Log.Info("took back jobs a stopped process held", "jobs", n)
+	}
+	return err
+}
+
+// Run runs each lane's runners until ctx ends. Work in flight at shutdown
+// finishes; what was claimed and not started is given back.
+func (w *Worker) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, lane := range lanes {
+		for range max(1, w.Runners[lane]) {
+			wake := make(chan struct{}, 1)
+			w.mu.Lock()
+			w.wakers = append(w.wakers, wake)
+			w.mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				w.runLane(ctx, lane, wake)
+			}()
 		}
+	}
+	wg.Wait()
+}
+
+// runLane runs lane's due work, then sleeps until its next step is due, a
+// Wake, or MaxIdle.
+func (w *Worker) runLane(ctx context.Context, lane string, wake <-chan struct{}) {
+	for ctx.Err() == nil {
+		n, err := w.runBatch(ctx, lane)
+		if err != nil && ctx.Err() == nil {
+			w.Log.Error("running due jobs", "lane", lane, "err", err)
+		}
+		if n > 0 && err == nil {
+			continue
+		}
+		wait := w.MaxIdle
+		if next, ok, err := NextDue(ctx, w.DB, lane); err == nil && ok {
+			wait = min(wait, clock.Until(w.Clock, next))
+		} else if err != nil && !errors.Is(err, context.Canceled) {
+			w.Log.Error("looking for the next due job", "lane", lane, "err", err)
+		}
+		if wait <= 0 {
+			continue
+		}
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
-			return
 		case <-t.C:
-		case <-w.wake:
+		case <-wake:
 		}
+		t.Stop()
 	}
 }

@@ -3,6 +3,8 @@ package mail
 import (
 	"context"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -10,7 +12,7 @@ import (
 	"meetingd/internal/jobs"
 )
 
-// Transport hands a rendered email to the world.
+// Transport hands a composed email to the world.
 type Transport interface {
 	Send(ctx context.Context, it Item) error
 	// Name is recorded with each delivery: "smtp", or "local" for the
@@ -27,76 +29,189 @@ func (LocalTransport) Send(context.Context, Item) error { return nil }
 // Name is "local".
 func (LocalTransport) Name() string { return "local" }
 
-// Deliverer runs the outbox's jobs.
-type Deliverer struct {
-	DB          *sqlx.DB
-	Outbox      *Outbox
-	Transport   Transport
-	MaxAttempts int // after this many failures an email is marked failed
-	// People answers who a digest is for (the people package).
-	People Recipients
-	// Observer, if not nil, learns of each delivery (metrics).
-	Observer Observer
-}
-
 // Observer learns of each email delivered.
 type Observer interface {
 	Email(kind, transport string)
 }
 
-// Recipients finds who an email is for: mail sits below the people
+// Recipients finds who emails are for: mail sits below the people
 // package, which answers.
 type Recipients interface {
-	Recipient(ctx context.Context, q db.Queryer, id int64) (Recipient, error)
+	Recipients(ctx context.Context, q db.Queryer, ids []int64) (map[int64]Recipient, error)
 }
 
-// Register installs the delivery handlers on w.
+// Deliverer runs the outbox's jobs: it composes what is due, sends it, and
+// records each email as sent as soon as it is, so a crash repeats at most
+// the one in flight.
+type Deliverer struct {
+	DB          *db.DB
+	Outbox      *Outbox
+	Transport   Transport
+	MaxAttempts int // after this many failures an email is marked failed
+	// Observer, if not nil, learns of each delivery (metrics).
+	Observer Observer
+}
+
+// Register installs the delivery handlers on w. A claimed batch of
+// deliveries is composed together, so an email owed to many is rendered
+// once per time zone.
 func (d *Deliverer) Register(w *jobs.Worker) {
-	w.Handle(JobSend, d.send)
+	w.HandleBatch(JobSend, d.send)
 	w.Handle(JobDigest, d.digest)
 }
 
-func (d *Deliverer) send(ctx context.Context, j jobs.Job) error {
-	id, err := jobs.SubjectID(j.Subject, "outbox:")
+// send delivers what is due to the people of js: every pending email to
+// them due by now, and not held for a digest. An older job names one
+// email ("outbox:<id>").
+func (d *Deliverer) send(ctx context.Context, js []jobs.Job) error {
+	now := d.Outbox.Clock.Now()
+	var people, ids []int64
+	attempts := 0
+	for _, j := range js {
+		attempts = max(attempts, j.Attempts)
+		if id, err := jobs.SubjectID(j.Subject, "outbox:"); err == nil {
+			ids = append(ids, id)
+			continue
+		}
+		person, _, _ := strings.Cut(j.Subject, "@")
+		id, err := jobs.SubjectID(person, "person:")
+		if err != nil {
+			return fmt.Errorf("job subject %q is not person:<id>@<time>", j.Subject)
+		}
+		people = append(people, id)
+	}
+	items, err := d.due(ctx, people, ids, now)
+	if err != nil || len(items) == 0 {
+		return err
+	}
+	return d.deliver(ctx, items, attempts)
+}
+
+// due reads the pending emails of people due by now, and those of ids.
+func (d *Deliverer) due(ctx context.Context, people, ids []int64, now time.Time) ([]Item, error) {
+	var out []Item
+	for _, set := range []struct {
+		col  string
+		vals []int64
+		more string
+	}{{"recipient_id", people, ` AND via_digest = 0 AND not_before <= ?`}, {"id", ids, ``}} {
+		if len(set.vals) == 0 {
+			continue
+		}
+		args := []any{set.vals}
+		if set.more != "" {
+			args = append(args, now)
+		}
+		query, args, err := sqlx.In(`SELECT `+itemColumns+` FROM outbox WHERE state = 'pending' AND `+set.col+` IN (?)`+set.more, args...)
+		if err != nil {
+			return nil, err
+		}
+		var its []Item
+		if err := d.DB.SelectContext(ctx, &its, d.DB.Rebind(query+` ORDER BY id`), args...); err != nil {
+			return nil, fmt.Errorf("emails due: %w", err)
+		}
+		out = append(out, its...)
+	}
+	return out, nil
+}
+
+// deliver composes items, a kind and key at a time, and sends them one by
+// one. It fails when any could not be sent, so its job tries again; those
+// sent are recorded already. At the last try, those left are failed.
+func (d *Deliverer) deliver(ctx context.Context, items []Item, attempts int) error {
+	ids := make([]int64, 0, len(items))
+	for _, it := range items {
+		ids = append(ids, it.RecipientID)
+	}
+	people, err := d.Outbox.People.Recipients(ctx, d.DB, ids)
 	if err != nil {
 		return err
 	}
-	var it Item
-	err = d.DB.GetContext(ctx, &it, d.DB.Rebind(`SELECT `+itemColumns+` FROM outbox WHERE id = ?`), id)
-	if db.IsNoRows(err) {
-		return nil
+	var failed []string
+	for _, group := range groups(items) {
+		texts, dropped, err := d.words(ctx, group, people)
+		if err != nil {
+			return err
+		}
+		for _, it := range group {
+			if reason, ok := dropped[it.RecipientID]; ok {
+				if err := d.record(ctx, it, "dropped", reason, ""); err != nil {
+					return err
+				}
+				continue
+			}
+			if w, ok := texts[it.RecipientID]; ok {
+				it.Subject, it.Text, it.HTML = w.subject, w.text, w.html
+			}
+			if err := d.Transport.Send(ctx, it); err != nil {
+				if ferr := d.failed(ctx, it, attempts, err); ferr != nil {
+					return ferr
+				}
+				failed = append(failed, fmt.Sprintf("%d to %s: %v", it.ID, it.To, err))
+				continue
+			}
+			state := "sent"
+			if d.Transport.Name() == "local" {
+				state = "kept"
+			}
+			if err := d.record(ctx, it, state, "", d.Transport.Name()); err != nil {
+				return err
+			}
+			if d.Observer != nil {
+				d.Observer.Email(it.Kind, d.Transport.Name())
+			}
+		}
 	}
-	if err != nil {
-		return fmt.Errorf("load email %d: %w", id, err)
-	}
-	if it.State != "pending" {
-		return nil // sent by an earlier run whose job completion was lost
-	}
-	if err := d.Transport.Send(ctx, it); err != nil {
-		return d.failed(ctx, it, j, err)
-	}
-	state := "sent"
-	if d.Transport.Name() == "local" {
-		state = "kept"
-	}
-	now := d.Outbox.Clock.Now()
-	_, err = d.DB.ExecContext(ctx, d.DB.Rebind(`
-		UPDATE outbox SET state = ?, transport = ?, sent_at = ?, last_error = '' WHERE id = ? AND state = 'pending'`),
-		state, d.Transport.Name(), now, id)
-	if err != nil {
-		return fmt.Errorf("record email %d sent: %w", id, err)
-	}
-	if d.Observer != nil {
-		d.Observer.Email(it.Kind, d.Transport.Name())
+	if len(failed) > 0 {
+		return fmt.Errorf("send emails %s", strings.Join(failed, "; "))
 	}
 	return nil
 }
 
-// failed notes the error on the email, and gives up on it when its job has
-// had its last try.
-func (d *Deliverer) failed(ctx context.Context, it Item, j jobs.Job, cause error) error {
+// groups splits items by (kind, subject key): each group is one email to
+// several people.
+func groups(items []Item) [][]Item {
+	idx := map[string]int{}
+	var out [][]Item
+	for _, it := range items {
+		k := it.Kind + "\x00" + it.SubjectKey
+		i, ok := idx[k]
+		if !ok {
+			i = len(out)
+			idx[k] = i
+			out = append(out, nil)
+		}
+		out[i] = append(out[i], it)
+	}
+	return out
+}
+
+// words composes a group, unless its emails were composed when queued
+// (before meetingd composed at send time): those go as they are.
+func (d *Deliverer) words(ctx context.Context, group []Item, people map[int64]Recipient) (map[int64]words, map[int64]string, error) {
+	if group[0].Subject != "" {
+		return nil, nil, nil
+	}
+	return d.Outbox.compose(ctx, d.DB, group[0].Kind, group[0].SubjectKey, group, people)
+}
+
+// record stores how an email went, with the words it went with.
+func (d *Deliverer) record(ctx context.Context, it Item, state, reason, transport string) error {
+	now := d.Outbox.Clock.Now()
+	_, err := d.DB.ExecContext(ctx, d.DB.Rebind(`UPDATE outbox SET state = ?, dropped_reason = ?, transport = ?, sent_at = ?,
+		subject = ?, text_body = ?, html_body = ?, last_error = '' WHERE id = ? AND state = 'pending'`),
+		state, reason, transport, now, it.Subject, it.Text, it.HTML, it.ID)
+	if err != nil {
+		return fmt.Errorf("record email %d %s: %w", it.ID, state, err)
+	}
+	return nil
+}
+
+// failed notes the error on the email, and gives up on it at its job's
+// last try.
+func (d *Deliverer) failed(ctx context.Context, it Item, attempts int, cause error) error {
 	state := "pending"
-	if d.MaxAttempts > 0 && j.Attempts >= d.MaxAttempts {
+	if d.MaxAttempts > 0 && attempts >= d.MaxAttempts {
 		state = "failed"
 	}
 	_, err := d.DB.ExecContext(ctx, d.DB.Rebind(`UPDATE outbox SET state = ?, last_error = ? WHERE id = ?`),
@@ -104,44 +219,79 @@ func (d *Deliverer) failed(ctx context.Context, it Item, j jobs.Job, cause error
 	if err != nil {
 		return fmt.Errorf("send email %d: %w (and recording it: %v)", it.ID, cause, err)
 	}
-	return fmt.Errorf("send email %d to %s: %w", it.ID, it.To, cause)
+	return nil
 }
 
-// digest folds a person's held mail into one email, stored and delivered
-// like any other, so it too is sent once.
+// digest folds a person's held mail into one email, stored composed and
+// delivered like any other, so it too is sent once.
 func (d *Deliverer) digest(ctx context.Context, j jobs.Job) error {
 	pid, err := jobs.SubjectID(j.Subject, "person:")
 	if err != nil {
 		return err
 	}
+	var held []Item
+	err = d.DB.SelectContext(ctx, &held, d.DB.Rebind(`SELECT `+itemColumns+` FROM outbox
+		WHERE recipient_id = ? AND via_digest = 1 AND state = 'pending' ORDER BY id`), pid)
+	if err != nil || len(held) == 0 {
+		return err
+	}
+	people, err := d.Outbox.People.Recipients(ctx, d.DB, []int64{pid})
+	if err != nil {
+		return err
+	}
+	to := people[pid]
+	var parts, dropped []Item
+	for _, group := range groups(held) {
+		texts, drops, err := d.words(ctx, group, people)
+		if err != nil {
+			return err
+		}
+		for _, it := range group {
+			if reason, ok := drops[it.RecipientID]; ok {
+				it.DroppedReason = reason
+				dropped = append(dropped, it)
+				continue
+			}
+			if w, ok := texts[it.RecipientID]; ok {
+				it.Subject, it.Text, it.HTML = w.subject, w.text, w.html
+			}
+			parts = append(parts, it)
+		}
+	}
 	now := d.Outbox.Clock.Now()
 	return db.InTx(ctx, d.DB, func(tx *sqlx.Tx) error {
-		var held []Item
-		err := tx.SelectContext(ctx, &held, tx.Rebind(`SELECT `+itemColumns+` FROM outbox
-			WHERE recipient_id = ? AND via_digest = 1 AND state = 'pending' ORDER BY id`), pid)
-		if err != nil || len(held) == 0 {
-			return err
+		for _, it := range dropped {
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE outbox SET state = 'dropped', dropped_reason = ?, sent_at = ?
+				WHERE id = ? AND state = 'pending'`), it.DroppedReason, now, it.ID); err != nil {
+				return fmt.Errorf("drop held email %d: %w", it.ID, err)
+			}
 		}
-		to, err := d.People.Recipient(ctx, tx, pid)
-		if err != nil {
-			return fmt.Errorf("digest recipient %d: %w", pid, err)
+		if len(parts) == 0 {
+			return nil
 		}
-		data := TemplateData{To: to, Loc: to.Location(), BaseURL: d.Outbox.BaseURL, D: held}
-		subject, text, html, err := d.Outbox.Templates.Email("digest", data)
+		w, err := d.Outbox.render("digest", to, parts)
 		if err != nil {
 			return err
 		}
-		key := fmt.Sprintf("person:%d@%d", pid, held[len(held)-1].ID)
-		id, err := insert(ctx, tx, "digest", key, to, subject, text, html, now, false, now)
+		last := parts[len(parts)-1].ID
+		var ids []int64
+		err = tx.SelectContext(ctx, &ids, tx.Rebind(`INSERT INTO outbox (kind, subject_key, recipient_id, to_addr,
+			subject, text_body, html_body, not_before, created_at) VALUES ('digest', ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (kind, subject_key, recipient_id) DO NOTHING RETURNING id`),
+			fmt.Sprintf("person:%d@%d", pid, last), pid, to.Email, w.subject, w.text, w.html, now, now)
 		if err != nil {
-			return err
+			return fmt.Errorf("store digest: %w", err)
 		}
-		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE outbox SET state = 'digested', sent_at = ?
-			WHERE recipient_id = ? AND via_digest = 1 AND state = 'pending' AND id <= ?`), now, pid, held[len(held)-1].ID)
-		if err != nil || id == 0 {
-			return err
+		for _, it := range parts {
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE outbox SET state = 'digested', sent_at = ?, subject = ?,
+				text_body = ?, html_body = ? WHERE id = ? AND state = 'pending'`), now, it.Subject, it.Text, it.HTML, it.ID); err != nil {
+				return fmt.Errorf("digest email %d: %w", it.ID, err)
+			}
 		}
-		return jobs.Schedule(ctx, tx, now, JobSend, jobs.Subject("outbox:", id), now)
+		if len(ids) == 0 {
+			return nil
+		}
+		return jobs.ScheduleIn(ctx, tx, now, jobs.Bulk, JobSend, jobs.Subject("outbox:", ids[0]), now)
 	})
 }
 

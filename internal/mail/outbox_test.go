@@ -24,7 +24,7 @@ import (
 var t0 = time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC)
 
 type rig struct {
-	db     *sqlx.DB
+	db     *db.DB
 	clock  *clock.Fake
 	outbox *mail.Outbox
 	worker *jobs.Worker
@@ -40,7 +40,8 @@ func newRig(t *testing.T) *rig {
 	}
 	t.Cleanup(func() { d.Close() })
 	c := clock.NewFake(t0)
-	o := &mail.Outbox{Templates: templates.MustLoad(), Clock: c, BaseURL: "https://m.test", Log: log}
+	o := &mail.Outbox{Templates: templates.MustLoad(), Clock: c, BaseURL: "https://m.test", Log: log, People: people.Directory{}}
+	o.Register("digest", notes{})
 	smtp := mailtest.Start(t)
 	tr, err := mail.NewSMTPTransport(smtp.URL(), "meetingd <m@m.test>", "m.test")
 	if err != nil {
@@ -48,7 +49,7 @@ func newRig(t *testing.T) *rig {
 	}
 	w := jobs.NewWorker(d, c, log)
 	w.MaxAttempts = 3
-	(&mail.Deliverer{DB: d, Outbox: o, Transport: tr, MaxAttempts: 3, People: people.Directory{}}).Register(w)
+	(&mail.Deliverer{DB: d, Outbox: o, Transport: tr, MaxAttempts: 3}).Register(w)
 	return &rig{db: d, clock: c, outbox: o, worker: w, smtp: smtp}
 }
 
@@ -82,14 +83,22 @@ func (r *rig) run(t *testing.T, at time.Time) {
 	}
 }
 
-func item(subject string) []mail.Item {
-	return []mail.Item{{Subject: subject, Text: "body of " + subject}}
+// item is the Params of a test email whose words are its subject.
+func item(subject string) map[string]string { return map[string]string{"subject": subject} }
+
+// notes composes the test emails: a digest-shaped list of one note, named
+// by the email's params.
+type notes struct{}
+
+func (notes) Compose(_ context.Context, _ db.Queryer, _, _ string, to []mail.Item) (mail.Composed, error) {
+	subject := to[0].Param("subject")
+	return mail.Composed{Data: []mail.Item{{Subject: subject, Text: "body of " + subject}}}, nil
 }
 
 func TestSameKeyIsSentOnce(t *testing.T) {
 	r := newRig(t)
 	ben := r.person(t, "ben@example.com", false)
-	m := mail.Message{Kind: "digest", SubjectKey: "occurrence:1", To: ben, Data: item("x")}
+	m := mail.Message{Kind: "digest", SubjectKey: "occurrence:1", To: ben, Params: item("x")}
 	if !r.enqueue(t, m) || r.enqueue(t, m) {
 		t.Fatal("the same (kind, subject, recipient) was queued twice")
 	}
@@ -107,7 +116,7 @@ func TestSameKeyIsSentOnce(t *testing.T) {
 func TestSMTPFailureRetriesThenGivesUp(t *testing.T) {
 	r := newRig(t)
 	ben := r.person(t, "ben@example.com", false)
-	r.enqueue(t, mail.Message{Kind: "digest", SubjectKey: "a", To: ben, Urgent: true, Data: item("a")})
+	r.enqueue(t, mail.Message{Kind: "digest", SubjectKey: "a", To: ben, Urgent: true, Params: item("a")})
 	r.smtp.FailNext(1)
 	r.run(t, t0)
 	if len(r.smtp.Messages()) != 0 {
@@ -122,7 +131,7 @@ func TestSMTPFailureRetriesThenGivesUp(t *testing.T) {
 	if len(r.smtp.Messages()) != 1 {
 		t.Fatal("not retried")
 	}
-	r.enqueue(t, mail.Message{Kind: "digest", SubjectKey: "b", To: ben, Urgent: true, Data: item("b")})
+	r.enqueue(t, mail.Message{Kind: "digest", SubjectKey: "b", To: ben, Urgent: true, Params: item("b")})
 	r.smtp.FailNext(100)
 	for i := 0; i < 10; i++ {
 		r.run(t, t0.Add(time.Duration(i)*6*time.Hour))
@@ -137,9 +146,9 @@ func TestSMTPFailureRetriesThenGivesUp(t *testing.T) {
 func TestDigestGathersHeldMail(t *testing.T) {
 	r := newRig(t)
 	dee := r.person(t, "dee@example.com", true)
-	r.enqueue(t, mail.Message{Kind: "digest", SubjectKey: "1", To: dee, Data: item("first")})
-	r.enqueue(t, mail.Message{Kind: "digest", SubjectKey: "2", To: dee, Data: item("second")})
-	r.enqueue(t, mail.Message{Kind: "digest", SubjectKey: "3", To: dee, Urgent: true, Data: item("urgent")})
+	r.enqueue(t, mail.Message{Kind: "digest", SubjectKey: "1", To: dee, Params: item("first")})
+	r.enqueue(t, mail.Message{Kind: "digest", SubjectKey: "2", To: dee, Params: item("second")})
+	r.enqueue(t, mail.Message{Kind: "digest", SubjectKey: "3", To: dee, Urgent: true, Params: item("urgent")})
 	r.run(t, t0.Add(time.Hour))
 	if got := len(r.smtp.Messages()); got != 1 {
 		t.Fatalf("%d sent before the digest: only the urgent one should go", got)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -13,12 +14,23 @@ import (
 // SMTPTransport sends through an SMTP server named by a URL:
 // smtp://[user:pass@]host[:port] (STARTTLS when offered) or
 // smtps://[user:pass@]host[:port] (TLS from the start).
+//
+// It keeps one connection open between emails, so a batch costs one
+// handshake, not one each, and dials again after an error or a pause.
 type SMTPTransport struct {
 	From   string
 	Domain string // for Message-IDs
 	opts   []gomail.Option
 	host   string
+
+	mu       sync.Mutex
+	client   *gomail.Client // connected, or nil
+	lastUsed time.Time
 }
+
+// smtpIdle is how long a connection may sit unused and still be trusted:
+// servers drop idle connections, and a dropped one fails the next send.
+const smtpIdle = 15 * time.Second
 
 // NewSMTPTransport parses rawURL; the error never includes the password.
 func NewSMTPTransport(rawURL, from, domain string) (*SMTPTransport, error) {
@@ -72,12 +84,40 @@ func (t *SMTPTransport) Send(ctx context.Context, it Item) error {
 	m.SetDate()
 	m.SetBodyString(gomail.TypeTextPlain, it.Text)
 	m.AddAlternativeString(gomail.TypeTextHTML, it.HTML)
-	c, err := gomail.NewClient(t.host, t.opts...)
-	if err != nil {
-		return fmt.Errorf("smtp client: %w", err)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.client != nil && time.Since(t.lastUsed) > smtpIdle {
+		t.hangUp()
 	}
-	if err := c.DialAndSendWithContext(ctx, m); err != nil {
+	if t.client == nil {
+		c, err := gomail.NewClient(t.host, t.opts...)
+		if err != nil {
+			return fmt.Errorf("smtp client: %w", err)
+		}
+		if err := c.DialWithContext(ctx); err != nil {
+			return fmt.Errorf("smtp: %w", err)
+		}
+		t.client = c
+	}
+	t.lastUsed = time.Now()
+	if err := t.client.Send(m); err != nil {
+		t.hangUp() // the next email starts on a fresh connection
 		return fmt.Errorf("smtp: %w", err)
 	}
 	return nil
+}
+
+// hangUp closes the open connection, if any.
+func (t *SMTPTransport) hangUp() {
+	if t.client != nil {
+		t.client.Close()
+		t.client = nil
+	}
+}
+
+// Close ends the open connection.
+func (t *SMTPTransport) Close() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.hangUp()
 }

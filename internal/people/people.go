@@ -191,10 +191,17 @@ func SetOperators(ctx context.Context, q db.Queryer, emails []string, now time.T
 // Directory answers the outbox's questions about recipients.
 type Directory struct{}
 
-// Recipient is the person with id, as the outbox needs them.
-func (Directory) Recipient(ctx context.Context, q db.Queryer, id int64) (outbox.Recipient, error) {
-	p, err := ByID(ctx, q, id)
-	return p.Recipient(), err
+// Recipients are the people with ids, as the outbox needs them.
+func (Directory) Recipients(ctx context.Context, q db.Queryer, ids []int64) (map[int64]outbox.Recipient, error) {
+	ps, err := ByIDs(ctx, q, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]outbox.Recipient, len(ps))
+	for id, p := range ps {
+		out[id] = p.Recipient()
+	}
+	return out, nil
 }
 
 // Fill looks up, in one query, the people that items refer to (by the id

@@ -34,7 +34,7 @@ const MailSignIn = "signin"
 
 // SignIn signs people in, by emailed link or with Google.
 type SignIn struct {
-	DB      *sqlx.DB
+	DB      *db.DB
 	Clock   clock.Clock
 	Links   *links.Signer
 	Outbox  *mail.Outbox
@@ -67,17 +67,45 @@ func (s *SignIn) SendLink(ctx context.Context, email, next string) error {
 			id, p.ID, now.Add(SignInTTL), now); err != nil {
 			return fmt.Errorf("sign-in link: %w", err)
 		}
-		tok := s.Links.Sign(links.Claims{Action: ActionSignIn + ":" + id, Person: p.ID, Expires: now.Add(SignInTTL)})
-		link := fmt.Sprintf("%s/signin/link?t=%s&l=%s&next=%s", strings.TrimRight(s.BaseURL, "/"),
-			url.QueryEscape(tok), id, url.QueryEscape(SafeNext(next)))
 		_, err = s.Outbox.Enqueue(ctx, tx, mail.Message{Kind: MailSignIn, SubjectKey: "signin:" + id, To: p.Recipient(),
-			Urgent: true, Data: map[string]any{"Link": link, "Expires": now.Add(SignInTTL)}})
+			Urgent: true, Params: map[string]string{"next": SafeNext(next)}})
 		return err
 	})
 	if err == nil && s.Wake != nil {
 		s.Wake.Wake()
 	}
 	return err
+}
+
+// Compose writes a sign-in email as it is sent: its link, signed to expire
+// with the link's row. A link already used, or expired, is not sent.
+func (s *SignIn) Compose(ctx context.Context, q db.Queryer, kind, key string, to []mail.Item) (mail.Composed, error) {
+	id := strings.TrimPrefix(key, "signin:")
+	var row struct {
+		PersonID  int64      `db:"person_id"`
+		ExpiresAt time.Time  `db:"expires_at"`
+		UsedAt    *time.Time `db:"used_at"`
+	}
+	err := q.GetContext(ctx, &row, q.Rebind(`SELECT person_id, expires_at, used_at FROM signin_links WHERE id = ?`), id)
+	if db.IsNoRows(err) {
+		return mail.DropAll(to, "the sign-in link is gone"), nil
+	}
+	if err != nil {
+		return mail.Composed{}, fmt.Errorf("sign-in link: %w", err)
+	}
+	switch {
+	case row.UsedAt != nil:
+		return mail.DropAll(to, "the sign-in link was used already"), nil
+	case !s.Clock.Now().Before(row.ExpiresAt):
+		return mail.DropAll(to, "the sign-in link expired before it could be sent"), nil
+	}
+	c := mail.Composed{Data: map[string]any{"Link": mail.Slot(0), "Expires": row.ExpiresAt}, Links: map[int64][]string{}}
+	for _, it := range to {
+		tok := s.Links.Sign(links.Claims{Action: ActionSignIn + ":" + id, Person: row.PersonID, Expires: row.ExpiresAt})
+		c.Links[it.RecipientID] = []string{fmt.Sprintf("%s/signin/link?t=%s&l=%s&next=%s", strings.TrimRight(s.BaseURL, "/"),
+			url.QueryEscape(tok), id, url.QueryEscape(SafeNext(it.Param("next"))))}
+	}
+	return c, nil
 }
 
 // CheckLink verifies a sign-in link without using it up: the page it opens

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"meetingd/decisions"
-	"meetingd/internal/mail"
 	"meetingd/internal/people"
 )
 
@@ -34,7 +33,7 @@ func (ta *testApp) signInLink(t testing.TB, c *http.Client, email string) string
 	if body := readAll(resp); !strings.Contains(body, "a sign-in link is on its way") {
 		t.Fatalf("sign-in request: %d %s", resp.StatusCode, body)
 	}
-	items, _ := mail.List(context.Background(), ta.DB, email, 0, 1)
+	items, _ := ta.Outbox.List(context.Background(), ta.DB, email, 0, 1)
 	if len(items) == 0 || items[0].Kind != "signin" {
 		return ""
 	}

@@ -22,6 +22,7 @@ var statuses = map[string]int{
 	errs.Unauthorized: http.StatusUnauthorized,
 	errs.Forbidden:    http.StatusForbidden,
 	errs.TooLarge:     http.StatusRequestEntityTooLarge,
+	errs.Unavailable:  http.StatusServiceUnavailable,
 	errs.Internal:     http.StatusInternalServerError,
 }
 
@@ -39,6 +40,9 @@ func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
 	code := errs.Code(err)
 	if code == errs.Internal {
 		s.Log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", logPath(r), "err", err)
+	}
+	if code == errs.Unavailable {
+		w.Header().Set("Retry-After", "1")
 	}
 	writeJSON(w, status(err), map[string]any{"error": map[string]string{"code": code, "message": errs.Message(err)}})
 }

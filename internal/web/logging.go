@@ -1,6 +1,7 @@
 package web
 
 import (
+	"meetingd/internal/db"
 	"net/http"
 	"regexp"
 	"strings"
@@ -13,6 +14,9 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: 200}
+		if s.WriteWait > 0 {
+			r = r.WithContext(db.WaitAtMost(r.Context(), s.WriteWait))
+		}
 		next.ServeHTTP(rec, r)
 		d := time.Since(start)
 		s.Metrics.ObserveHTTP(r.Method, route(r.URL.Path, rec.status), rec.status, d)

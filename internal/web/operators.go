@@ -54,7 +54,7 @@ func (s *Server) outbox(w http.ResponseWriter, r *http.Request) {
 	if after != nil {
 		before = after.ID
 	}
-	items, err := mail.List(r.Context(), s.DB, to, before, limit+1)
+	items, err := s.Outbox.List(r.Context(), s.DB, to, before, limit+1)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -77,7 +77,7 @@ func (s *Server) outboxPage(w http.ResponseWriter, r *http.Request) {
 	}
 	// The page's "Older" link carries the last id shown.
 	before, _ := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
-	items, err := mail.List(r.Context(), s.DB, r.URL.Query().Get("to"), before, 101)
+	items, err := s.Outbox.List(r.Context(), s.DB, r.URL.Query().Get("to"), before, 101)
 	if err != nil {
 		s.pageError(w, r, err)
 		return

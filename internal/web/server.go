@@ -12,12 +12,13 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
-	"github.com/jmoiron/sqlx"
 
 	"meetingd/calendar"
 	"meetingd/calendar/google"
 	"meetingd/decisions"
 	"meetingd/internal/clock"
+	"meetingd/internal/db"
+	"meetingd/internal/mail"
 	"meetingd/internal/metrics"
 	"meetingd/internal/people"
 	"meetingd/meetings"
@@ -26,7 +27,7 @@ import (
 
 // Server is the HTTP surface of one meetingd.
 type Server struct {
-	DB        *sqlx.DB // for the people package's lookups: sessions, tokens
+	DB        *db.DB // for the people package's lookups: sessions, tokens
 	Clock     clock.Clock
 	Log       *slog.Logger
 	Templates *templates.Set
@@ -38,6 +39,10 @@ type Server struct {
 	Feed      *calendar.Feed
 	Google    *google.Source // nil unless Google is on
 	Metrics   *metrics.Metrics
+	Outbox    *mail.Outbox
+	// WriteWait is how long a request waits for its turn to write before
+	// it is answered 503, to try again.
+	WriteWait time.Duration
 
 	oidc       *people.OIDC // nil unless sign-in with Google is on
 	oidcClient *http.Client

@@ -1,0 +1,149 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/mattn/go-sqlite3"
+
+	"meetingd/internal/errs"
+)
+
+// DB is meetingd's database: a pool of connections that read freely (WAL
+// lets readers and a writer work at once), and writers that queue inside
+// the process for their turn, first come first served. SQLite takes one
+// writer at a time; queued here, a writer waits its turn in order instead
+// of polling the file lock, and gives up at its context's deadline with a
+// Busy error rather than failing with "database is locked".
+type DB struct {
+	*sqlx.DB
+	writes writeQueue
+}
+
+// ErrBusy is a write that did not get its turn before its deadline.
+var ErrBusy = errs.Errorf(errs.Unavailable, "meetingd is busy writing; try again in a moment")
+
+// InTx runs fn in a write transaction, once the queue gives this writer
+// its turn, committing if it returns nil.
+func InTx(ctx context.Context, d *DB, fn func(tx *sqlx.Tx) error) error {
+	release, err := d.writes.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	tx, err := d.BeginTxx(ctx, nil)
+	if err != nil {
+		return busy(fmt.Errorf("begin: %w", err))
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return busy(err)
+	}
+	if err := tx.Commit(); err != nil {
+		return busy(fmt.Errorf("commit: %w", err))
+	}
+	return nil
+}
+
+// ExecContext runs one write outside a transaction, in its turn.
+func (d *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	release, err := d.writes.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	res, err := d.DB.ExecContext(ctx, query, args...)
+	return res, busy(err)
+}
+
+// busy turns SQLite's "database is locked" (another process held the
+// lock past the busy timeout: a CLI command beside the server) into the
+// same Busy error as a write queue that ran out of time.
+func busy(err error) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked) {
+		return fmt.Errorf("%w (%v)", ErrBusy, err)
+	}
+	if errors.Is(err, context.DeadlineExceeded) && errs.Code(err) == errs.Internal {
+		return fmt.Errorf("%w (%v)", ErrBusy, err)
+	}
+	return err
+}
+
+// writeQueue hands out the one write turn in arrival order.
+type writeQueue struct {
+	mu      sync.Mutex
+	busy    bool
+	waiters []chan struct{}
+}
+
+type waitKey struct{}
+
+// WaitAtMost returns ctx under which a writer waits at most d for its turn
+// (and then fails with ErrBusy); the write itself, once its turn comes, is
+// not hurried. A request's writes are bounded this way.
+func WaitAtMost(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, waitKey{}, d)
+}
+
+func (q *writeQueue) acquire(ctx context.Context) (release func(), err error) {
+	q.mu.Lock()
+	if !q.busy {
+		q.busy = true
+		q.mu.Unlock()
+		return q.release, nil
+	}
+	turn := make(chan struct{})
+	q.waiters = append(q.waiters, turn)
+	q.mu.Unlock()
+	var expired <-chan time.Time
+	if d, ok := ctx.Value(waitKey{}).(time.Duration); ok {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		expired = t.C
+	}
+	done := ctx.Done()
+	select {
+	case <-turn:
+		return q.release, nil
+	case <-expired:
+		return q.giveUp(turn, context.DeadlineExceeded)
+	case <-done:
+		return q.giveUp(turn, ctx.Err())
+	}
+}
+
+// giveUp leaves the line; if the turn came meanwhile, it is passed on.
+func (q *writeQueue) giveUp(turn chan struct{}, why error) (func(), error) {
+	q.mu.Lock()
+	for i, w := range q.waiters {
+		if w == turn {
+			q.waiters = append(q.waiters[:i], q.waiters[i+1:]...)
+			q.mu.Unlock()
+			return nil, fmt.Errorf("%w (waited for the write turn: %v)", ErrBusy, why)
+		}
+	}
+	q.mu.Unlock()
+	// The turn came as the wait ended: it is ours to give back.
+	<-turn
+	q.release()
+	return nil, fmt.Errorf("%w (waited for the write turn: %v)", ErrBusy, why)
+}
+
+// release passes the turn to the next writer in line, if any.
+func (q *writeQueue) release() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.waiters) == 0 {
+		q.busy = false
+		return
+	}
+	next := q.waiters[0]
+	q.waiters = q.waiters[1:]
+	close(next)
+}
