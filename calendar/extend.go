@@ -17,6 +17,7 @@ const JobExtend = "calendar.extend"
 // Register installs the daily extension on w and schedules the next one.
 func (l *Local) Register(ctx context.Context, w *jobs.Worker) error {
 	w.Handle(JobExtend, l.runExtend)
+	w.Handle(JobImport, l.runImport)
 	return l.scheduleExtend(ctx, l.Clock.Now())
 }
 

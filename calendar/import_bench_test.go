@@ -37,7 +37,7 @@ func BenchmarkImport10000(b *testing.B) {
 		b.StopTimer()
 		ta := newTestApp(b, "", t0)
 		b.StartTimer()
-		res, err := ta.Calendar.Import(context.Background(), bytes.NewReader(data), "bench")
+		res, err := ta.Calendar.Import(context.Background(), bytes.NewReader(data), "bench", nil)
 		if err != nil || res.Created != 10000 {
 			b.Fatalf("import: %+v %v", res, err)
 		}

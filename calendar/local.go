@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"meetingd/internal/clock"
 	"meetingd/internal/db"
 	"meetingd/internal/errs"
+	"meetingd/internal/jobs"
 	"meetingd/internal/secret"
 	"meetingd/meetings"
 )
@@ -32,6 +32,7 @@ type Local struct {
 	// Horizon is how far ahead recurring series are expanded; Past how far
 	// back an import looks.
 	Horizon, Past time.Duration
+	Wake          jobs.Waker // told when an import is queued; may be nil
 }
 
 // NewLocal returns the built-in calendar with its defaults.
@@ -212,26 +213,6 @@ func (l *Local) expand(in EventInput, now time.Time) ([]meetings.Event, error) {
 		return nil, errs.Errorf(errs.Invalid, "%v", err)
 	}
 	return evs, nil
-}
-
-// Import reads an ICS file into the calendar named name: all of it, or,
-// if it is malformed, none of it, with the line and reason.
-func (l *Local) Import(ctx context.Context, r io.Reader, name string) (meetings.SyncResult, error) {
-	now := l.Clock.Now()
-	from, to := now.Add(-l.Past), now.Add(l.Horizon)
-	cal, err := ics.Parse(r, ics.Options{From: from, To: to})
-	if err != nil {
-		return meetings.SyncResult{}, errs.Errorf(errs.Invalid, "%s: %v", name, err)
-	}
-	calID, err := Ensure(ctx, l.DB, KindICS, name, now)
-	if err != nil {
-		return meetings.SyncResult{}, err
-	}
-	batch := make([]meetings.SeriesEvents, 0, len(cal.Series))
-	for _, s := range cal.Series {
-		batch = append(batch, meetings.SeriesEvents{UID: s.UID, Events: s.Events, From: from, To: to})
-	}
-	return l.Meetings.Sync(ctx, calID, batch)
 }
 
 func newUID() string {

@@ -145,6 +145,9 @@ func (s *Service) withOccurrence(ctx context.Context, j jobs.Job, fn func(*sqlx.
 		if err != nil {
 			return err
 		}
+		if o.Stage != 0 {
+			return jobs.ErrLater // its import is not complete: its steps wait for it
+		}
 		return fn(tx, o)
 	})
 }

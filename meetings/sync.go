@@ -32,31 +32,112 @@ type SyncResult struct {
 	Skipped   int `json:"skipped"`
 }
 
-// Sync stores what a calendar says, all of it or nothing: new meetings get
-// an occurrence, a notes section and their scheduled steps; changed ones are
-// updated in place (never duplicated) and their steps moved; cancelled ones
-// lose their steps.
+// Sync stores what a calendar says: new meetings get an occurrence, a
+// notes section and their scheduled steps; changed ones are updated in
+// place (never duplicated) and their steps moved; cancelled ones lose their
+// steps. The whole batch is checked first, so one it refuses stores
+// nothing; it is then written in short transactions, so that other writers
+// never wait long behind a large calendar.
 func (s *Service) Sync(ctx context.Context, calendarID int64, batch []SeriesEvents) (SyncResult, error) {
-	var res SyncResult
-	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		now := s.Clock.Now()
-		q := db.Cache(tx)
-		defer q.Close()
-		for _, se := range batch {
-			if err := s.syncSeries(ctx, q, now, calendarID, se, &res); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	return s.SyncStaged(ctx, calendarID, 0, batch, nil)
+}
+
+// txEvents is about how many events one sync transaction writes: some
+// tens of milliseconds' work.
+const txEvents = 200
+
+// SyncStaged is Sync for an import in stages: the occurrences it creates
+// stay out of sight under stage until Reveal(stage), and progress learns
+// of each transaction's events as it commits.
+func (s *Service) SyncStaged(ctx context.Context, calendarID, stage int64, batch []SeriesEvents, progress func(events int)) (SyncResult, error) {
+	if err := validateBatch(batch); err != nil {
 		return SyncResult{}, err
 	}
-	s.wake()
+	var res SyncResult
+	for next := 0; next < len(batch); {
+		// This transaction's series: whole series, about txEvents events.
+		end, events := next, 0
+		for end < len(batch) && (end == next || events+len(batch[end].Events) <= txEvents) {
+			events += len(batch[end].Events)
+			end++
+		}
+		var part SyncResult
+		err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+			part = SyncResult{}
+			now := s.Clock.Now()
+			q := db.Cache(tx)
+			defer q.Close()
+			for _, se := range batch[next:end] {
+				if err := s.syncSeries(ctx, q, now, calendarID, stage, se, &part); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return res, err
+		}
+		res.add(part)
+		next = end
+		if progress != nil {
+			progress(events)
+		}
+		s.wake()
+	}
 	return res, nil
 }
 
-func (s *Service) syncSeries(ctx context.Context, tx db.Queryer, now time.Time, calID int64, se SeriesEvents, res *SyncResult) error {
+func (r *SyncResult) add(o SyncResult) {
+	r.Created += o.Created
+	r.Updated += o.Updated
+	r.Cancelled += o.Cancelled
+	r.Skipped += o.Skipped
+}
+
+// Reveal shows the meetings an import staged: all at once, when the
+// import is complete.
+func (s *Service) Reveal(ctx context.Context, stage int64) error {
+	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE occurrences SET stage = 0 WHERE stage = ?`), stage)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("reveal import %d: %w", stage, err)
+	}
+	s.wake()
+	return nil
+}
+
+// validateBatch refuses, before anything is written, a batch that Sync
+// could not store whole: an event filed under another series, one that
+// ends before it starts, a meeting whose people have no valid address.
+func validateBatch(batch []SeriesEvents) error {
+	for _, se := range batch {
+		for _, ev := range se.Events {
+			if ev.SeriesUID != se.UID {
+				return errs.Errorf(errs.Invalid, "event %s listed under series %s", ev.Key(), se.UID)
+			}
+			if ev.SkipReason() != "" {
+				continue
+			}
+			if !ev.End.After(ev.Start) {
+				return errs.Errorf(errs.Invalid, "event %s ends (%s) before it starts (%s)", ev.Key(),
+					ev.End.UTC().Format(time.RFC3339), ev.Start.UTC().Format(time.RFC3339))
+			}
+			if err := people.CheckEmail(ev.Organizer.Email); err != nil {
+				return fmt.Errorf("organizer of %s: %w", ev.SeriesUID, err)
+			}
+			for _, a := range ev.Humans() {
+				if err := people.CheckEmail(a.Email); err != nil {
+					return fmt.Errorf("attendee of %s: %w", ev.Key(), err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Service) syncSeries(ctx context.Context, tx db.Queryer, now time.Time, calID, stage int64, se SeriesEvents, res *SyncResult) error {
 	var seriesID int64
 	err := tx.GetContext(ctx, &seriesID, tx.Rebind(`SELECT id FROM series WHERE calendar_id = ? AND uid = ?`), calID, se.UID)
 	if err != nil && !db.IsNoRows(err) {
@@ -89,7 +170,7 @@ func (s *Service) syncSeries(ctx context.Context, tx db.Queryer, now time.Time, 
 			}
 			seriesStored = true
 		}
-		created, err := s.upsertOccurrence(ctx, tx, now, seriesID, ev)
+		created, err := s.upsertOccurrence(ctx, tx, now, seriesID, stage, ev)
 		if err != nil {
 			return err
 		}
@@ -158,7 +239,7 @@ func (s *Service) upsertSeries(ctx context.Context, tx db.Queryer, now time.Time
 
 // upsertOccurrence creates or updates the occurrence ev names, its
 // attendees, its notes section and its steps. It reports whether it was new.
-func (s *Service) upsertOccurrence(ctx context.Context, tx db.Queryer, now time.Time, seriesID int64, ev Event) (bool, error) {
+func (s *Service) upsertOccurrence(ctx context.Context, tx db.Queryer, now time.Time, seriesID, stage int64, ev Event) (bool, error) {
 	if !ev.End.After(ev.Start) {
 		return false, errs.Errorf(errs.Invalid, "event %s ends (%s) before it starts (%s)", ev.Key(),
 			ev.End.UTC().Format(time.RFC3339), ev.Start.UTC().Format(time.RFC3339))
@@ -178,9 +259,10 @@ func (s *Service) upsertOccurrence(ctx context.Context, tx db.Queryer, now time.
 			state = PreReadMissing // imported after it began: nothing to ask for
 		}
 		err = tx.GetContext(ctx, &cur, tx.Rebind(`
-			INSERT INTO occurrences (series_id, recurrence_id, title, starts_at, ends_at, time_zone, pre_read_state, pre_read_due_at, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+occColumns),
-			seriesID, rid, titleOf(ev), start, end, zoneOf(ev), state, due, now, now)
+			INSERT INTO occurrences (series_id, recurrence_id, title, starts_at, ends_at, time_zone, pre_read_state, pre_read_due_at,
+				stage, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+occColumns),
+			seriesID, rid, titleOf(ev), start, end, zoneOf(ev), state, due, stage, now, now)
 		if err != nil {
 			return false, fmt.Errorf("store occurrence %s: %w", ev.Key(), err)
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"meetingd/internal/db"
+	"meetingd/internal/errs"
 	"meetingd/internal/people"
 )
 
@@ -27,6 +28,9 @@ func (s *Service) View(ctx context.Context, a people.Actor, occID int64) (Occurr
 	o, err := getOccurrence(ctx, s.DB, occID)
 	if err != nil {
 		return OccurrenceView{}, err
+	}
+	if o.Stage != 0 {
+		return OccurrenceView{}, errs.Errorf(errs.NotFound, "no occurrence %d", occID)
 	}
 	role, err := canSee(ctx, s.DB, a, o)
 	if err != nil {
@@ -63,7 +67,7 @@ func (s *Service) Upcoming(ctx context.Context, a people.Actor, from time.Time, 
 		query += `JOIN attendees a ON a.occurrence_id = o.id AND a.person_id = ? AND a.removed = 0 `
 		args = append(args, a.PersonID)
 	}
-	query += `WHERE o.cancelled = 0 AND o.starts_at >= ? `
+	query += `WHERE o.cancelled = 0 AND o.stage = 0 AND o.starts_at >= ? `
 	args = append(args, from.UTC())
 	if after != nil {
 		query += `AND (o.starts_at > ? OR (o.starts_at = ? AND o.id > ?)) `
@@ -83,7 +87,7 @@ func (s *Service) Upcoming(ctx context.Context, a people.Actor, from time.Time, 
 func seriesOccurrences(ctx context.Context, q db.Queryer, seriesID int64) ([]Occurrence, error) {
 	var out []Occurrence
 	err := q.SelectContext(ctx, &out, q.Rebind(`SELECT `+occColumns+` FROM occurrences WHERE series_id = ? AND cancelled = 0
-		ORDER BY starts_at DESC`), seriesID)
+		AND stage = 0 ORDER BY starts_at DESC`), seriesID)
 	if err != nil {
 		return nil, fmt.Errorf("occurrences of series %d: %w", seriesID, err)
 	}
@@ -117,7 +121,7 @@ func (s *Service) PreReadsToPublish(ctx context.Context, personID int64, limit i
 	var out []Occurrence
 	err := s.DB.SelectContext(ctx, &out, s.DB.Rebind(`SELECT `+prefixed("o.", occColumns)+` FROM occurrences o
 		JOIN attendees a ON a.occurrence_id = o.id AND a.person_id = ? AND a.removed = 0 AND a.role IN ('organizer', 'speaker')
-		WHERE o.cancelled = 0 AND o.starts_at > ? AND o.pre_read_state IN ('pending', 'missing')
+		WHERE o.cancelled = 0 AND o.stage = 0 AND o.starts_at > ? AND o.pre_read_state IN ('pending', 'missing')
 		ORDER BY o.pre_read_due_at, o.id LIMIT ?`), personID, s.Clock.Now(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("pre-reads to publish: %w", err)
@@ -140,7 +144,7 @@ func (s *Service) DeadlinesOf(ctx context.Context, personID int64, since time.Ti
 	var out []Deadline
 	err := s.DB.SelectContext(ctx, &out, s.DB.Rebind(`SELECT o.id, o.title, o.pre_read_due_at, a.role
 		FROM attendees a JOIN occurrences o ON o.id = a.occurrence_id
-		WHERE a.person_id = ? AND a.removed = 0 AND o.cancelled = 0 AND o.starts_at >= ?
+		WHERE a.person_id = ? AND a.removed = 0 AND o.cancelled = 0 AND o.stage = 0 AND o.starts_at >= ?
 		ORDER BY o.pre_read_due_at LIMIT ?`), personID, since, limit)
 	if err != nil {
 		return nil, fmt.Errorf("pre-read deadlines of person %d: %w", personID, err)

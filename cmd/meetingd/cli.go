@@ -82,7 +82,9 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if name == "" {
 			name = filepath.Base(path)
 		}
-		res, err := a.Calendar.Import(ctx, f, name)
+		bar := progressBar{w: stderr, name: filepath.Base(path)}
+		res, err := a.Calendar.Import(ctx, f, name, bar.show)
+		bar.end()
 		if err != nil {
 			return err
 		}
@@ -363,4 +365,32 @@ func reorder(args []string) []string {
 func isBoolFlag(a string) bool {
 	a = strings.TrimLeft(a, "-")
 	return a == "json" || a == "full" || a == "all" || a == "optional-by-default"
+}
+
+// progressBar shows a large import's progress on one line of stderr.
+type progressBar struct {
+	w       io.Writer
+	name    string
+	percent int
+	shown   bool
+}
+
+// show draws the bar when the import is large enough to wait for, and
+// only when its percentage moves.
+func (b *progressBar) show(done, total int) {
+	if total < 2000 {
+		return
+	}
+	p := done * 100 / total
+	if b.shown && p == b.percent {
+		return
+	}
+	b.percent, b.shown = p, true
+	fmt.Fprintf(b.w, "\rimporting %s [%-30s] %3d%% (%d of %d events)", b.name, strings.Repeat("#", p*30/100), p, done, total)
+}
+
+func (b *progressBar) end() {
+	if b.shown {
+		fmt.Fprintln(b.w)
+	}
 }

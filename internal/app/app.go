@@ -149,6 +149,7 @@ func (a *App) wire(ctx context.Context, transport mail.Transport) error {
 		Log: log, Decisions: a.Decisions, Wake: a.Worker}
 
 	a.Calendar = calendar.NewLocal(a.DB, c, a.Meetings, log)
+	a.Calendar.Wake = a.Worker
 	a.Feed = &calendar.Feed{DB: a.DB, Clock: c, Meetings: a.Meetings, Decisions: a.Decisions, BaseURL: cfg.BaseURL}
 	a.Metrics = metrics.New(a.Decisions)
 	a.Worker.Observer, a.Deliverer.Observer = a.Metrics, a.Metrics

@@ -26,7 +26,7 @@ func importFile(t *testing.T, ta *testApp, path string) meetings.SyncResult {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	res, err := ta.Calendar.Import(context.Background(), f, "team")
+	res, err := ta.Calendar.Import(context.Background(), f, "team", nil)
 	if err != nil {
 		t.Fatalf("import %s: %v", path, err)
 	}

@@ -6,6 +6,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -106,7 +107,7 @@ func Claim(ctx context.Context, q db.Queryer, lane, worker string, now, leaseEnd
 	err := q.SelectContext(ctx, &claimed, q.Rebind(`
 		UPDATE jobs SET run_at = ?, claimed_by = ?, attempts = attempts + 1, lease = lease + 1, updated_at = ?
 		WHERE id IN (`+ClaimQuery+`)
-		RETURNING `+columns),
+		RETURNING `+claimColumns),
 		leaseEnd, worker, now, lane, now, limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim jobs: %w", err)
@@ -127,6 +128,27 @@ func Complete(ctx context.Context, q db.Queryer, now time.Time, j Job) (bool, er
 	}
 	n, _ := res.RowsAffected()
 	return n == 1, nil
+}
+
+// CompleteAll marks claimed jobs done in one statement per few hundred,
+// each only while its lease holds; it returns how many it marked.
+func CompleteAll(ctx context.Context, q db.Queryer, now time.Time, js []Job) (int, error) {
+	done := 0
+	for start := 0; start < len(js); start += chunk {
+		part := js[start:min(start+chunk, len(js))]
+		args := []any{now}
+		for _, j := range part {
+			args = append(args, j.ID, j.Lease)
+		}
+		res, err := q.ExecContext(ctx, q.Rebind(`UPDATE jobs SET state = 'done', claimed_by = '', last_error = '', updated_at = ?
+			WHERE state = 'pending' AND (id, lease) IN (VALUES `+strings.TrimSuffix(strings.Repeat("(?, ?), ", len(part)), ", ")+`)`), args...)
+		if err != nil {
+			return done, fmt.Errorf("complete %d jobs: %w", len(part), err)
+		}
+		n, _ := res.RowsAffected()
+		done += int(n)
+	}
+	return done, nil
 }
 
 // Fail records a failed attempt: the job runs again at retryAt, or is dead
@@ -212,9 +234,31 @@ const ClaimQuery = `SELECT id FROM jobs WHERE lane = ? AND state = 'pending' AND
 
 const columns = `id, kind, subject, lane, due_at, run_at, state, attempts, lease, claimed_by, last_error, created_at, updated_at`
 
+// claimColumns are what running a job needs: no more is read per claim.
+const claimColumns = `id, kind, subject, lane, due_at, attempts, lease`
+
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
 	return s[:n]
+}
+
+// ErrLater is a handler's answer when what its job acts on is not ready
+// yet (an import still running): the job runs again shortly, and the try is
+// not counted as a failure.
+var ErrLater = errors.New("not ready yet; runs again shortly")
+
+// laterWait is how long a job that answered ErrLater waits.
+const laterWait = 5 * time.Second
+
+// Postpone gives back a job whose handler answered ErrLater: due again
+// after laterWait, its try uncounted.
+func Postpone(ctx context.Context, q db.Queryer, now time.Time, j Job) error {
+	_, err := q.ExecContext(ctx, q.Rebind(`UPDATE jobs SET run_at = ?, claimed_by = '', attempts = attempts - 1, updated_at = ?
+		WHERE id = ? AND lease = ? AND state = 'pending'`), now.Add(laterWait), now, j.ID, j.Lease)
+	if err != nil {
+		return fmt.Errorf("postpone job %d: %w", j.ID, err)
+	}
+	return nil
 }

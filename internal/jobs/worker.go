@@ -51,7 +51,7 @@ type Worker struct {
 
 // NewWorker returns a worker with meetingd's defaults.
 func NewWorker(database *db.DB, c clock.Clock, log *slog.Logger) *Worker {
-	return &Worker{DB: database, Clock: c, ID: secret.Hex(8), Lease: 15 * time.Second, Batch: 100, MaxAttempts: 8,
+	return &Worker{DB: database, Clock: c, ID: secret.Hex(8), Lease: 15 * time.Second, Batch: 250, MaxAttempts: 8,
 		Runners: map[string]int{Steps: 2, Bulk: 2}, MaxIdle: 5 * time.Second, Log: log,
 		handlers: map[string]Handler{}, batchers: map[string]BatchHandler{}, subscribers: map[string][]Handler{}}
 }
@@ -207,8 +207,14 @@ func (w *Worker) record(ran []Job, results []error, unrun []Job) error {
 	now := w.Clock.Now()
 	lost := 0
 	err := db.InTx(ctx, w.DB, func(tx *sqlx.Tx) error {
-		lost = 0
+		var ok []Job
 		for i, j := range ran {
+			if errors.Is(results[i], ErrLater) {
+				if err := Postpone(ctx, tx, now, j); err != nil {
+					return err
+				}
+				continue
+			}
 			if err := results[i]; err != nil {
 				retry := now.Add(Backoff(j.Attempts))
 				w.Log.Warn("job failed", "job", j.ID, "kind", j.Kind, "subject", j.Subject,
@@ -218,14 +224,13 @@ func (w *Worker) record(ran []Job, results []error, unrun []Job) error {
 				}
 				continue
 			}
-			held, err := Complete(ctx, tx, now, j)
-			if err != nil {
-				return err
-			}
-			if !held {
-				lost++
-			}
+			ok = append(ok, j)
 		}
+		done, err := CompleteAll(ctx, tx, now, ok)
+		if err != nil {
+			return err
+		}
+		lost = len(ok) - done
 		for _, j := range unrun {
 			if err := Release(ctx, tx, now, j); err != nil {
 				return err

@@ -88,10 +88,10 @@ const prefixed = `p.id, p.email, p.name, p.time_zone, p.work_start, p.work_end, 
 // time zone tz (a first guess: the zone of the meeting that introduced
 // them). An existing person's name is filled in if it was empty.
 func Ensure(ctx context.Context, q db.Queryer, email, name, tz string, now time.Time) (Person, error) {
-	email = NormalizeEmail(email)
-	if _, err := mail.ParseAddress(email); err != nil || !strings.Contains(email, "@") {
-		return Person{}, errs.Errorf(errs.Invalid, "%q is not an email address", email)
+	if err := CheckEmail(email); err != nil {
+		return Person{}, err
 	}
+	email = NormalizeEmail(email)
 	if _, err := time.LoadLocation(tz); err != nil || tz == "" {
 		tz = "UTC"
 	}
@@ -104,6 +104,15 @@ func Ensure(ctx context.Context, q db.Queryer, email, name, tz string, now time.
 		return Person{}, fmt.Errorf("ensure person %s: %w", email, err)
 	}
 	return p, nil
+}
+
+// CheckEmail refuses what is not an email address Ensure would take.
+func CheckEmail(email string) error {
+	email = NormalizeEmail(email)
+	if _, err := mail.ParseAddress(email); err != nil || !strings.Contains(email, "@") {
+		return errs.Errorf(errs.Invalid, "%q is not an email address", email)
+	}
+	return nil
 }
 
 // ByEmail finds a person by address.

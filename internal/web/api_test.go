@@ -130,3 +130,29 @@ func snapshot(t *testing.T, ta *testApp) string {
 	}
 	return strings.Join(parts, " | ")
 }
+
+// An ICS file posted to the API is imported in the background: 202 with
+// where to follow it, then its progress and result.
+func TestImportRunsInTheBackground(t *testing.T) {
+	ta := newTestApp(t, "", t0)
+	ops := ta.Token("ops@example.com")
+	ics := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:a\r\nDTSTART:20261110T100000Z\r\nDTEND:20261110T110000Z\r\n" +
+		"SUMMARY:Review\r\nORGANIZER:mailto:ana@example.com\r\nATTENDEE:mailto:ben@example.com\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+	var st struct {
+		ID          int64
+		State       string
+		Total, Done int
+		Created     int
+	}
+	if code := ta.Call("POST", "/api/v1/import?name=team", ops, "text/calendar", ics, &st); code != 202 || st.State != "queued" {
+		t.Fatalf("import: %d %+v", code, st)
+	}
+	path := fmt.Sprintf("/api/v1/imports/%d", st.ID)
+	if code := ta.Call("GET", path, ta.Token("ben@example.com"), "", nil, nil); code != 403 {
+		t.Fatalf("a non-operator read an import: %d", code)
+	}
+	ta.RunDue()
+	if code := ta.Call("GET", path, ops, "", nil, &st); code != 200 || st.State != "done" || st.Total != 1 || st.Done != 1 || st.Created != 1 {
+		t.Fatalf("after the import ran: %d %+v", code, st)
+	}
+}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -97,7 +98,8 @@ func (s *Server) cancelEvent(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"uid": cur.UID, "result": res})
 }
 
-// importICS takes an ICS file as the body; ?name= names the calendar.
+// importICS takes an ICS file as the body (?name= names the calendar) and
+// imports it in the background: 202, with where to follow its progress.
 func (s *Server) importICS(w http.ResponseWriter, r *http.Request) {
 	if !viewer(r).Operator {
 		s.apiError(w, r, errs.Errorf(errs.Forbidden, "only operators may import calendars"))
@@ -117,12 +119,28 @@ func (s *Server) importICS(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	res, err := s.Calendar.Import(r.Context(), strings.NewReader(string(body)), name)
+	st, err := s.Calendar.StartImport(r.Context(), body, name, viewer(r).ID)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	w.Header().Set("Location", fmt.Sprintf("/api/v1/imports/%d", st.ID))
+	writeJSON(w, http.StatusAccepted, st)
+}
+
+// importStatus reports a background import's progress, for operators.
+func (s *Server) importStatus(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	st, err := s.Calendar.ImportStatusOf(r.Context(), id)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
 }
 
 func (s *Server) feedURL(w http.ResponseWriter, r *http.Request) { s.answerFeedURL(w, r, false) }

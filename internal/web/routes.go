@@ -30,6 +30,7 @@ func (s *Server) routes() http.Handler {
 	api.HandleFunc("PUT /api/v1/events/{uid}", s.updateEvent)
 	api.HandleFunc("DELETE /api/v1/events/{uid}", s.cancelEvent)
 	api.HandleFunc("POST /api/v1/import", s.importICS)
+	api.HandleFunc("GET /api/v1/imports/{id}", s.operatorsOnly(s.importStatus))
 	api.HandleFunc("POST /api/v1/decisions", s.createDecision)
 	api.HandleFunc("GET /api/v1/decisions", s.listDecisions)
 	api.HandleFunc("GET /api/v1/decisions/needs-input", s.needsInput)
