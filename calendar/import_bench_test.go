@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"meetingd/internal/apptest"
+	"meetingd/internal/floor"
 	"testing"
 	"time"
 )
@@ -29,18 +31,45 @@ func genICS(n int, start time.Time) []byte {
 
 // BenchmarkImport10000 imports a 10,000-event ICS file into a fresh
 // database: parse, series, occurrences, attendees, notes sections and
-// every scheduled step, in one transaction.
+// every scheduled step. Beside it, the floor: raw SQLite inserting as many
+// rows as the import stored, one statement each, 200 events' worth to a
+// transaction as the import commits them.
 func BenchmarkImport10000(b *testing.B) {
-	data := genICS(10000, t0.Add(24*time.Hour))
+	const n = 10000
+	data := genICS(n, t0.Add(24*time.Hour))
 	b.SetBytes(int64(len(data)))
+	rows := 0
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		ta := newTestApp(b, "", t0)
 		b.StartTimer()
 		res, err := ta.Calendar.Import(context.Background(), bytes.NewReader(data), "bench", nil)
-		if err != nil || res.Created != 10000 {
+		if err != nil || res.Created != n {
 			b.Fatalf("import: %+v %v", res, err)
 		}
+		b.StopTimer()
+		rows = storedRows(b, ta)
+		b.StartTimer()
 	}
-	b.ReportMetric(float64(10000*b.N)/b.Elapsed().Seconds(), "events/s")
+	events := float64(n*b.N) / b.Elapsed().Seconds()
+	b.StopTimer()
+	floorRows := floor.SQLiteRows(b, rows, rows*200/n, 6)
+	floorEvents := floorRows * n / float64(rows)
+	b.ReportMetric(events, "events/s")
+	b.ReportMetric(floorEvents, "floor-events/s")
+	b.ReportMetric(events/floorEvents, "x-floor")
+	b.ReportMetric(float64(rows)/n, "rows/event")
+}
+
+// storedRows counts the rows an import wrote.
+func storedRows(b *testing.B, ta *apptest.App) int {
+	total := 0
+	for _, t := range []string{"people", "series", "notes_docs", "occurrences", "notes_sections", "attendees", "jobs"} {
+		var c int
+		if err := ta.DB.Get(&c, "SELECT count(*) FROM "+t); err != nil {
+			b.Fatal(err)
+		}
+		total += c
+	}
+	return total
 }

@@ -85,7 +85,7 @@ func (in *EventInput) validate() error {
 	if in.TimeZone == "" {
 		in.TimeZone = "UTC"
 	}
-	if _, err := time.LoadLocation(in.TimeZone); err != nil || in.TimeZone == "Local" {
+	if _, err := clock.Zone(in.TimeZone); err != nil {
 		return errs.Errorf(errs.Invalid, "time_zone %q is not an IANA time zone such as Europe/Berlin", in.TimeZone)
 	}
 	for i, a := range in.Attendees {

@@ -6,6 +6,7 @@ package meetings
 
 import (
 	"fmt"
+	"meetingd/internal/clock"
 	"time"
 )
 
@@ -47,7 +48,7 @@ type Occurrence struct {
 
 // Location is the zone the occurrence is scheduled in.
 func (o Occurrence) Location() *time.Location {
-	loc, err := time.LoadLocation(o.TimeZone)
+	loc, err := clock.Zone(o.TimeZone)
 	if err != nil {
 		return time.UTC
 	}

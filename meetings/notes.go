@@ -39,16 +39,39 @@ func (s *Service) renderPlaceholder(field string) string {
 	return strings.TrimSpace(t)
 }
 
-// addSection gives a new occurrence its dated section, from the template.
-func (s *Service) addSection(ctx context.Context, tx db.Queryer, occID int64, now time.Time) error {
-	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO notes_sections (occurrence_id, pre_read, agenda, notes, decisions, action_items, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (occurrence_id) DO NOTHING`), occID,
-		s.placeholder("pre_read"), s.placeholder("agenda"), s.placeholder("notes"),
-		s.placeholder("decisions"), s.placeholder("action_items"), now)
-	if err != nil {
-		return fmt.Errorf("notes section for occurrence %d: %w", occID, err)
-	}
-	return nil
+// addDocs gives series their notes docs (kept when they have one), a few
+// hundred to a statement.
+func (s *Service) addDocs(ctx context.Context, tx db.Queryer, seriesIDs []int64, now time.Time) error {
+	return chunks(len(seriesIDs), func(start, end int) error {
+		args := make([]any, 0, 3*(end-start))
+		for _, id := range seriesIDs[start:end] {
+			args = append(args, id, fmt.Sprintf("%s/notes/%d", s.baseURL(), id), now)
+		}
+		_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO notes_docs (series_id, kind, url, created_at)
+			VALUES `+values(end-start, "(?, 'local', ?, ?)")+` ON CONFLICT (series_id) DO NOTHING`), args...)
+		if err != nil {
+			return fmt.Errorf("notes docs for %d series: %w", end-start, err)
+		}
+		return nil
+	})
+}
+
+// addSections gives new occurrences their dated sections, from the
+// template, a few hundred to a statement.
+func (s *Service) addSections(ctx context.Context, tx db.Queryer, occIDs []int64, now time.Time) error {
+	return chunks(len(occIDs), func(start, end int) error {
+		args := make([]any, 0, 7*(end-start))
+		for _, id := range occIDs[start:end] {
+			args = append(args, id, s.placeholder("pre_read"), s.placeholder("agenda"), s.placeholder("notes"),
+				s.placeholder("decisions"), s.placeholder("action_items"), now)
+		}
+		_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO notes_sections (occurrence_id, pre_read, agenda, notes, decisions, action_items, updated_at)
+			VALUES `+values(end-start, "(?, ?, ?, ?, ?, ?, ?)")+` ON CONFLICT (occurrence_id) DO NOTHING`), args...)
+		if err != nil {
+			return fmt.Errorf("notes sections for %d occurrences: %w", end-start, err)
+		}
+		return nil
+	})
 }
 
 // SectionPatch changes some headings of a section; nil ones stay.

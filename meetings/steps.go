@@ -20,12 +20,24 @@ const (
 
 // scheduleSteps (re)arms the occurrence's timed steps from its current
 // start, end and pre-read state. Called on every sync and state change, so
-// it must be cheap when nothing changed (jobs.Schedule is).
+// it must be cheap when nothing changed (jobs.ScheduleMany is).
 func (s *Service) scheduleSteps(ctx context.Context, tx db.Queryer, now time.Time, o Occurrence) error {
-	subj := o.subject()
 	if o.Cancelled {
-		return jobs.Cancel(ctx, tx, now, subj)
+		return jobs.Cancel(ctx, tx, now, o.subject())
 	}
+	want, drop := s.steps(now, o)
+	if len(drop) > 0 {
+		if err := jobs.Cancel(ctx, tx, now, o.subject(), drop...); err != nil {
+			return err
+		}
+	}
+	return jobs.ScheduleMany(ctx, tx, now, jobs.Steps, want)
+}
+
+// steps are the occurrence's timed steps as of now: those it wants
+// scheduled, and the kinds it no longer wants.
+func (s *Service) steps(now time.Time, o Occurrence) (want []jobs.Step, drop []string) {
+	subj := o.subject()
 	waiting := o.PreReadState == PreReadPending && o.StartsAt.After(now)
 	for _, r := range s.Cfg.Reminders {
 		kind := JobReminder + "@" + r.String()
@@ -33,28 +45,22 @@ func (s *Service) scheduleSteps(ctx context.Context, tx db.Queryer, now time.Tim
 		// A reminder whose time has passed is dropped rather than sent late
 		// in a burst; one after the deadline would be pointless.
 		if !waiting || !at.After(now) || !at.Before(o.PreReadDueAt) {
-			if err := jobs.Cancel(ctx, tx, now, subj, kind); err != nil {
-				return err
-			}
+			drop = append(drop, kind)
 			continue
 		}
-		if err := jobs.Schedule(ctx, tx, now, kind, subj, at); err != nil {
-			return err
-		}
+		want = append(want, jobs.Step{Kind: kind, Subject: subj, Due: at})
 	}
 	if waiting {
 		// A deadline already past runs at once: the meeting was booked
 		// inside the lead time, and people should know it has no pre-read.
-		if err := jobs.Schedule(ctx, tx, now, JobDeadline, subj, o.PreReadDueAt); err != nil {
-			return err
-		}
-	} else if err := jobs.Cancel(ctx, tx, now, subj, JobDeadline); err != nil {
-		return err
+		want = append(want, jobs.Step{Kind: JobDeadline, Subject: subj, Due: o.PreReadDueAt})
+	} else {
+		drop = append(drop, JobDeadline)
 	}
 	if o.EndsAt.After(now) {
-		return jobs.Schedule(ctx, tx, now, JobNotesShared, subj, o.EndsAt)
+		want = append(want, jobs.Step{Kind: JobNotesShared, Subject: subj, Due: o.EndsAt})
 	}
-	return nil
+	return want, drop
 }
 
 // Register installs the lifecycle's job handlers on w.

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/api/docs/v1"
 
 	"meetingd/decisions"
+	"meetingd/internal/clock"
 	"meetingd/internal/db"
 	"meetingd/internal/jobs"
 	"meetingd/meetings"
@@ -45,7 +46,7 @@ func u16len(s string) int64 { return int64(len(utf16.Encode([]rune(s)))) }
 // The inserted text would inherit the style of what it lands before (a
 // previous section's linked heading), so it is reset first.
 func (g *Source) sectionRequests(o meetings.OccurrenceRef) []*docs.Request {
-	loc, err := time.LoadLocation(o.TimeZone)
+	loc, err := clock.Zone(o.TimeZone)
 	if err != nil {
 		loc = time.UTC
 	}

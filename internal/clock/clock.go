@@ -3,6 +3,7 @@
 package clock
 
 import (
+	"fmt"
 	"sync"
 	"time"
 )
@@ -81,4 +82,32 @@ func Until(c Clock, t time.Time) time.Duration {
 		return time.Duration(float64(d) / a.factor)
 	}
 	return d
+}
+
+// zones caches LoadLocation, which reads and parses tzdata on every call:
+// too slow for a zone looked up once per event of an import or once per
+// email sent.
+var zones sync.Map // name → zone
+
+type zone struct {
+	loc *time.Location
+	err error
+}
+
+// Zone is time.LoadLocation, remembered. The empty name and "Local" are
+// refused: a person's or a meeting's zone is never the server's.
+func Zone(name string) (*time.Location, error) {
+	if z, ok := zones.Load(name); ok {
+		return z.(zone).loc, z.(zone).err
+	}
+	var z zone
+	if name == "" || name == "Local" {
+		z.err = fmt.Errorf("%q is not an IANA time zone", name)
+	} else {
+		z.loc, z.err = time.LoadLocation(name)
+	}
+	if len(name) <= 64 { // only names that could be real; never an unbounded set
+		zones.Store(name, z)
+	}
+	return z.loc, z.err
 }

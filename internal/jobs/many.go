@@ -34,6 +34,7 @@ func Owe(ctx context.Context, q db.Queryer, now time.Time, lane string, steps []
 }
 
 func upsert(ctx context.Context, q db.Queryer, now time.Time, lane string, steps []Step, rearm string) error {
+	steps = lastOfEach(steps)
 	for start := 0; start < len(steps); start += chunk {
 		part := steps[start:min(start+chunk, len(steps))]
 		values := strings.Repeat("(?, ?, ?, ?, ?, 'pending', 0, ?, ?), ", len(part))
@@ -53,6 +54,26 @@ func upsert(ctx context.Context, q db.Queryer, now time.Time, lane string, steps
 		}
 	}
 	return nil
+}
+
+// lastOfEach keeps the last of steps naming the same job: one statement
+// may not upsert a row twice (PostgreSQL refuses it).
+func lastOfEach(steps []Step) []Step {
+	type key struct{ kind, subject string }
+	last := make(map[key]int, len(steps))
+	for i, s := range steps {
+		last[key{s.Kind, s.Subject}] = i
+	}
+	if len(last) == len(steps) {
+		return steps
+	}
+	out := make([]Step, 0, len(last))
+	for i, s := range steps {
+		if last[key{s.Kind, s.Subject}] == i {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // CancelAll drops every pending step about each of subjects, as Cancel

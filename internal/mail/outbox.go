@@ -40,7 +40,7 @@ type Recipient struct {
 
 // Location is the recipient's time zone, UTC when unknown.
 func (r Recipient) Location() *time.Location {
-	loc, err := time.LoadLocation(r.TimeZone)
+	loc, err := clock.Zone(r.TimeZone)
 	if err != nil {
 		return time.UTC
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"meetingd/internal/clock"
 	"meetingd/internal/db"
 	"meetingd/internal/errs"
 )
@@ -30,7 +31,7 @@ func Update(ctx context.Context, q db.Queryer, id int64, p Patch) (Person, error
 		cur.Name = strings.TrimSpace(*p.Name)
 	}
 	if p.TimeZone != nil {
-		if _, err := time.LoadLocation(*p.TimeZone); err != nil || *p.TimeZone == "" || *p.TimeZone == "Local" {
+		if _, err := clock.Zone(*p.TimeZone); err != nil {
 			return Person{}, errs.Errorf(errs.Invalid, "time_zone %q is not an IANA time zone such as Europe/Berlin", *p.TimeZone)
 		}
 		cur.TimeZone = *p.TimeZone
