@@ -47,6 +47,8 @@ type Config struct {
 	// WriteWait is how long a request waits for its turn to write before
 	// it is answered 503 (busy, try again).
 	WriteWait time.Duration
+	// MaxInFlight bounds the requests worked on at once; 0 is 8 per CPU.
+	MaxInFlight int
 	// Transport replaces the one SMTP chooses: the demo shows mail as it
 	// leaves, the crash test dies mid-send.
 	Transport mail.Transport
@@ -191,7 +193,8 @@ func (a *App) Handler(ctx context.Context) *web.Server {
 	}
 	s := &web.Server{DB: a.DB, Clock: a.Clock, Log: a.Log, Templates: a.Templates, BaseURL: a.Cfg.BaseURL,
 		SignIn: a.SignIn, Meetings: a.Meetings, Decisions: a.Decisions, Calendar: a.Calendar, Feed: a.Feed,
-		Google: a.Google, Metrics: a.Metrics, Outbox: a.Outbox, WriteWait: a.Cfg.WriteWait}
+		Google: a.Google, Metrics: a.Metrics, Outbox: a.Outbox, WriteWait: a.Cfg.WriteWait,
+		MaxInFlight: a.Cfg.MaxInFlight}
 	if o := a.Cfg.OIDC; o.ClientID != "" {
 		o.RedirectURL = a.Cfg.BaseURL + "/signin/google/callback"
 		// If Google cannot be reached at start, sign-in by email still

@@ -75,14 +75,28 @@ func busy(err error) error {
 	return err
 }
 
-// writeQueue hands out the one write turn in arrival order.
+// writeQueue hands out the one write turn in arrival order, the
+// scheduler's writers ahead of requests'.
 type writeQueue struct {
 	mu      sync.Mutex
 	busy    bool
+	ahead   []chan struct{} // writers under Ahead
 	waiters []chan struct{}
 }
 
 type waitKey struct{}
+
+type aheadKey struct{}
+
+// Ahead returns ctx whose writes take their turn before those of
+// requests waiting already. The scheduler's runners write under it: a
+// decision's close or an email's "sent" mark is one short transaction
+// that cannot wait behind hundreds of clients' writes without the close
+// running late or delivery crawling. There are only a few runners, so
+// requests still get every other turn or so.
+func Ahead(ctx context.Context) context.Context {
+	return context.WithValue(ctx, aheadKey{}, true)
+}
 
 // WaitAtMost returns ctx under which a writer waits at most d for its turn
 // (and then fails with ErrBusy); the write itself, once its turn comes, is
@@ -99,7 +113,11 @@ func (q *writeQueue) acquire(ctx context.Context) (release func(), err error) {
 		return q.release, nil
 	}
 	turn := make(chan struct{})
-	q.waiters = append(q.waiters, turn)
+	if ctx.Value(aheadKey{}) != nil {
+		q.ahead = append(q.ahead, turn)
+	} else {
+		q.waiters = append(q.waiters, turn)
+	}
 	q.mu.Unlock()
 	var expired <-chan time.Time
 	if d, ok := ctx.Value(waitKey{}).(time.Duration); ok {
@@ -121,11 +139,13 @@ func (q *writeQueue) acquire(ctx context.Context) (release func(), err error) {
 // giveUp leaves the line; if the turn came meanwhile, it is passed on.
 func (q *writeQueue) giveUp(turn chan struct{}, why error) (func(), error) {
 	q.mu.Lock()
-	for i, w := range q.waiters {
-		if w == turn {
-			q.waiters = append(q.waiters[:i], q.waiters[i+1:]...)
-			q.mu.Unlock()
-			return nil, fmt.Errorf("%w (waited for the write turn: %v)", ErrBusy, why)
+	for _, line := range []*[]chan struct{}{&q.ahead, &q.waiters} {
+		for i, w := range *line {
+			if w == turn {
+				*line = append((*line)[:i], (*line)[i+1:]...)
+				q.mu.Unlock()
+				return nil, fmt.Errorf("%w (waited for the write turn: %v)", ErrBusy, why)
+			}
 		}
 	}
 	q.mu.Unlock()
@@ -139,11 +159,15 @@ func (q *writeQueue) giveUp(turn chan struct{}, why error) (func(), error) {
 func (q *writeQueue) release() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if len(q.waiters) == 0 {
+	var next chan struct{}
+	switch {
+	case len(q.ahead) > 0:
+		next, q.ahead = q.ahead[0], q.ahead[1:]
+	case len(q.waiters) > 0:
+		next, q.waiters = q.waiters[0], q.waiters[1:]
+	default:
 		q.busy = false
 		return
 	}
-	next := q.waiters[0]
-	q.waiters = q.waiters[1:]
 	close(next)
 }

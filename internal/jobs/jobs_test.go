@@ -337,3 +337,30 @@ func TestRenewAndCancelWhileRunning(t *testing.T) {
 		t.Fatalf("states %v", states)
 	}
 }
+
+// A job cut short by shutdown is given back as it was, not failed: it runs
+// again at once on restart without an attempt counted against it.
+func TestShutdownGivesBackInterruptedJobs(t *testing.T) {
+	d := open(t)
+	schedule(t, d, "slow", "x:1", t0)
+	w := jobs.NewWorker(d, clock.NewFake(t0), quiet())
+	ctx, stop := context.WithCancel(context.Background())
+	w.Handle("slow", func(ctx context.Context, _ jobs.Job) error {
+		stop() // the process is told to stop while this runs
+		<-ctx.Done()
+		return fmt.Errorf("send: %w", ctx.Err())
+	})
+	w.RunDue(ctx)
+	var j struct {
+		State     string `db:"state"`
+		Attempts  int    `db:"attempts"`
+		ClaimedBy string `db:"claimed_by"`
+		LastError string `db:"last_error"`
+	}
+	if err := d.Get(&j, `SELECT state, attempts, claimed_by, last_error FROM jobs`); err != nil {
+		t.Fatal(err)
+	}
+	if j.State != "pending" || j.Attempts != 0 || j.ClaimedBy != "" || j.LastError != "" {
+		t.Fatalf("after shutdown: %+v, want pending and unclaimed with no attempt", j)
+	}
+}

@@ -114,6 +114,7 @@ func (w *Worker) RunDueIn(ctx context.Context, lane string) (int, error) {
 // runBatch claims and runs one batch of lane's due jobs, and records how
 // each went in one transaction.
 func (w *Worker) runBatch(ctx context.Context, lane string) (int, error) {
+	ctx = db.Ahead(ctx) // scheduled work writes before queued requests
 	now := w.Clock.Now()
 	var batch []Job
 	err := db.InTx(ctx, w.DB, func(tx *sqlx.Tx) error {
@@ -159,7 +160,9 @@ func (w *Worker) runBatch(ctx context.Context, lane string) (int, error) {
 	var finished, unrun []Job
 	var outcomes []error
 	for i, j := range batch {
-		if done[i] {
+		// Stopped by shutdown, not failed: given back, not counted an attempt.
+		interrupted := ctx.Err() != nil && errors.Is(results[i], context.Canceled)
+		if done[i] && !interrupted {
 			finished, outcomes = append(finished, j), append(outcomes, results[i])
 		} else {
 			unrun = append(unrun, j)
@@ -202,7 +205,7 @@ func (w *Worker) run(ctx context.Context, j Job) error {
 // in one transaction. It outlives a cancelled run context: what ran is
 // recorded even while the process shuts down.
 func (w *Worker) record(ran []Job, results []error, unrun []Job) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(db.Ahead(context.Background()), 30*time.Second)
 	defer cancel()
 	now := w.Clock.Now()
 	lost := 0
@@ -264,7 +267,7 @@ func (w *Worker) heartbeat() (stop func()) {
 				return
 			case <-t.C:
 				now := w.Clock.Now()
-				ctx, cancel := context.WithTimeout(context.Background(), w.Lease/3)
+				ctx, cancel := context.WithTimeout(db.Ahead(context.Background()), w.Lease/3)
 				err := db.InTx(ctx, w.DB, func(tx *sqlx.Tx) error { return Renew(ctx, tx, w.ID, now, now.Add(w.Lease)) })
 				cancel()
 				if err != nil {

@@ -1,9 +1,10 @@
-// Package mailtest runs a real SMTP server on loopback for tests, so email
-// is checked as a receiver sees it.
+// Package mailtest runs a real SMTP server on loopback for tests and load
+// runs, so email is checked as a receiver sees it.
 package mailtest
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-smtp"
 )
@@ -26,12 +28,18 @@ type Message struct {
 	HTML      string // the text/html part
 	MessageID string
 	Raw       []byte
+	Received  time.Time // wall-clock time the server accepted it
 }
 
 // Server is an SMTP server on 127.0.0.1 that keeps what it receives.
 type Server struct {
 	Addr string // host:port
 	srv  *smtp.Server
+
+	// Delay is how long each message takes to accept, as a real server's
+	// disk and checks take: a load run's deliveries then last long enough
+	// to be interrupted. Set it before the first message.
+	Delay time.Duration
 
 	mu       sync.Mutex
 	received []Message
@@ -42,19 +50,38 @@ type Server struct {
 // Start runs a server until the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	s, err := Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// Listen runs a server until Close.
+func Listen() (*Server, error) {
 	s := &Server{}
 	srv := smtp.NewServer(&backend{s: s})
 	srv.Domain = "localhost"
 	srv.AllowInsecureAuth = true
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatalf("smtp listen: %v", err)
+		return nil, fmt.Errorf("smtp listen: %w", err)
 	}
 	s.Addr = ln.Addr().String()
 	s.srv = srv
 	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return s
+	return s, nil
+}
+
+// Close stops the server.
+func (s *Server) Close() error { return s.srv.Close() }
+
+// Count is how many messages were received so far.
+func (s *Server) Count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.received)
 }
 
 // URL is the server as meetingd's --smtp takes it.
@@ -114,6 +141,9 @@ func (ss *session) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
+	if d := ss.s.Delay; d > 0 {
+		time.Sleep(d) // a real server's work, in a load run only
+	}
 	ss.s.mu.Lock()
 	defer ss.s.mu.Unlock()
 	if ss.s.failNext > 0 {
@@ -124,7 +154,7 @@ func (ss *session) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	m.From, m.To = ss.from, ss.to
+	m.From, m.To, m.Received = ss.from, ss.to, time.Now()
 	ss.s.received = append(ss.s.received, m)
 	return nil
 }

@@ -28,6 +28,9 @@ func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
 	if errs.Code(err) == errs.Internal {
 		s.Log.ErrorContext(r.Context(), "page failed", "path", logPath(r), "err", err)
 	}
+	if errs.Code(err) == errs.Unavailable {
+		w.Header().Set("Retry-After", "1")
+	}
 	s.render(w, r, status(err), "message", map[string]string{"Title": "Cannot do that", "Message": errs.Message(err)})
 }
 

@@ -94,5 +94,5 @@ func (s *Server) routes() http.Handler {
 	pub.Handle("GET /metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))
 	pub.Handle("/api/", s.api(api))
 	pub.Handle("/", s.pages(dash))
-	return s.logRequests(pub)
+	return s.logRequests(s.admit(pub))
 }

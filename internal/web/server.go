@@ -43,6 +43,9 @@ type Server struct {
 	// WriteWait is how long a request waits for its turn to write before
 	// it is answered 503, to try again.
 	WriteWait time.Duration
+	// MaxInFlight bounds the requests worked on at once (0: 8 per CPU);
+	// the rest wait their turn, as long as WriteWait.
+	MaxInFlight int
 
 	oidc       *people.OIDC // nil unless sign-in with Google is on
 	oidcClient *http.Client

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"meetingd/decisions"
+	"meetingd/internal/app"
+	"meetingd/internal/mailtest"
+	"meetingd/internal/people"
+)
+
+// shifted is the wall clock moved by an offset the run sets: decisions
+// created "a day ago" fall due in the next seconds of real time, so close
+// lateness is measured in real time without waiting out a window.
+type shifted struct{ off atomic.Int64 }
+
+func (c *shifted) Now() time.Time   { return time.Now().UTC().Add(time.Duration(c.off.Load())) }
+func (c *shifted) set(d time.Duration) { c.off.Store(int64(d)) }
+
+// service is a real meetingd on a fresh SQLite file in dir, mailing a
+// real SMTP server on loopback.
+type service struct {
+	*app.App
+	clock *shifted
+	smtp  *mailtest.Server
+	url   string // where its HTTP surface listens, once serve has run
+	stop  context.CancelFunc
+	done  chan struct{}
+}
+
+func newService(ctx context.Context, dir string, smtpDelay time.Duration) (*service, error) {
+	smtp, err := mailtest.Listen()
+	if err != nil {
+		return nil, err
+	}
+	smtp.Delay = smtpDelay
+	cfg := app.Defaults()
+	cfg.DB, cfg.SMTP, cfg.Operators = filepath.Join(dir, "meetingd.db"), smtp.URL(), []string{"operator@example.com"}
+	c := &shifted{}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	a, err := app.New(ctx, cfg, c, log)
+	if err != nil {
+		smtp.Close()
+		return nil, err
+	}
+	return &service{App: a, clock: c, smtp: smtp}, nil
+}
+
+// serve starts the scheduler and the HTTP surface, as `meetingd serve`
+// does.
+func (s *service) serve(ctx context.Context) error {
+	ctx, s.stop = context.WithCancel(ctx)
+	release, err := s.Serve(ctx)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		release()
+		return err
+	}
+	s.url = "http://" + ln.Addr().String()
+	srv := &http.Server{Handler: s.Handler(ctx), ReadHeaderTimeout: 10 * time.Second}
+	s.done = make(chan struct{})
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	go srv.Serve(ln)
+	go func() {
+		defer close(s.done)
+		defer release()
+		s.Worker.Run(ctx)
+	}()
+	return nil
+}
+
+func (s *service) close() {
+	if s.stop != nil {
+		s.stop()
+		<-s.done
+	}
+	s.App.Close()
+	s.smtp.Close()
+}
+
+// allDay are working hours that never hold an email back: the load is
+// about the engine, not about waiting for anyone's morning.
+var allDay = people.Patch{WorkStart: ptr("00:00"), WorkEnd: ptr("23:59"),
+	WorkDays: &[]string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}}
+
+func ptr[T any](v T) *T { return &v }
+
+// users makes n people user0…, each with an API token.
+func (s *service) users(ctx context.Context, prefix string, n int) ([]people.Person, []string, error) {
+	ps := make([]people.Person, n)
+	tokens := make([]string, n)
+	for i := range n {
+		p, err := people.Ensure(ctx, s.DB, fmt.Sprintf("%s%d@example.com", prefix, i), "", "UTC", s.Clock.Now())
+		if err != nil {
+			return nil, nil, err
+		}
+		if p, err = people.Update(ctx, s.DB, p.ID, allDay); err != nil {
+			return nil, nil, err
+		}
+		if tokens[i], err = people.NewToken(ctx, s.DB, p.ID, "load", s.Clock.Now()); err != nil {
+			return nil, nil, err
+		}
+		ps[i] = p
+	}
+	return ps, tokens, nil
+}
+
+// queueMail opens decisions by owner, each inviting all of invitees, until
+// about n invitation emails are queued.
+func (s *service) queueMail(ctx context.Context, owner people.Person, invitees []people.Person, n int) error {
+	emails := make([]string, len(invitees))
+	for i, p := range invitees {
+		emails[i] = p.Email
+	}
+	for made := 0; made < n; made += len(emails) {
+		in := decisions.Input{Title: fmt.Sprintf("Queued %d", made), Proposal: "Load: invitations to deliver.",
+			Invitees: emails[:min(len(emails), n-made)]}
+		if _, err := s.Decisions.Create(ctx, owner.Actor(), in, nil); err != nil {
+			return fmt.Errorf("queue mail: %w", err)
+		}
+	}
+	return nil
+}
+
+// waitFor polls cond every 20 ms until it holds or limit passes.
+func waitFor(ctx context.Context, limit time.Duration, cond func() (bool, error)) error {
+	deadline := time.Now().Add(limit)
+	for {
+		ok, err := cond()
+		if err != nil || ok {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return errors.New("gave up waiting after " + limit.String())
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
