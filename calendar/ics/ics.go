@@ -1,6 +1,8 @@
 package ics
 
 import (
+	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -168,9 +170,9 @@ type icsDocument struct {
 
 // decodeICS unfolds and indexes the file, then decodes it with go-ical.
 func decodeICS(data []byte) (*icsDocument, *ParseError) {
-	lines := unfold(strings.TrimPrefix(string(data), "\uFEFF"))
+	lines := unfold(bytes.TrimPrefix(data, byteOrderMark))
 	if len(lines) == 0 {
-		return nil, &ParseError{Line: 1, Reason: "empty calendar: expected BEGIN:VCALENDAR"}
+		return nil, errEmpty()
 	}
 	index, perr := indexLines(lines)
 	if perr != nil {
@@ -193,34 +195,86 @@ func decodeICS(data []byte) (*icsDocument, *ParseError) {
 	return &icsDocument{lines: lines, cals: cals, index: index}, nil
 }
 
-// unfold splits text into content lines, joining folded continuations
-// (RFC 5545 section 3.1) and dropping blank lines, as go-ical's decoder does.
-func unfold(text string) []logicalLine {
-	out := make([]logicalLine, 0, strings.Count(text, "\n")+1)
-	var cur logicalLine
-	for n := 1; text != ""; n++ {
-		var l string
-		l, text, _ = strings.Cut(text, "\n")
-		l = strings.TrimSuffix(l, "\r")
-		if n > 1 && l != "" && (l[0] == ' ' || l[0] == '\t') {
-			if cur.text == "" {
-				cur.line = n
-			}
-			cur.text += l[1:]
-			continue
-		}
-		out = appendLine(out, cur)
-		cur = logicalLine{text: l, line: n}
-	}
-	return appendLine(out, cur)
+var byteOrderMark = []byte("\uFEFF")
+
+func errEmpty() *ParseError {
+	return &ParseError{Line: 1, Reason: "empty calendar: expected BEGIN:VCALENDAR"}
 }
 
-// appendLine appends l unless it is blank.
-func appendLine(lines []logicalLine, l logicalLine) []logicalLine {
-	if strings.TrimSpace(l.text) == "" {
-		return lines
+// unfold splits data into content lines.
+func unfold(data []byte) []logicalLine {
+	out := make([]logicalLine, 0, bytes.Count(data, []byte("\n"))+1)
+	u := unfolder{data: data, str: string(data), mark: mark{n: 1}}
+	for {
+		l, _, ok := u.next()
+		if !ok {
+			return out
+		}
+		out = append(out, l)
 	}
-	return append(lines, l)
+}
+
+// mark is a position in a file: the offset of a physical line and its number.
+type mark struct {
+	pos, n int
+}
+
+// unfolder reads the content lines of a file one at a time, joining folded
+// continuations (RFC 5545 section 3.1) and dropping blank lines, as
+// go-ical's decoder does. Reading a range of the file again gives the same
+// lines, which is what lets Scan keep offsets rather than lines.
+type unfolder struct {
+	data []byte
+	str  string // data as a string, if the caller has it: lines are then slices of it
+	mark        // the next physical line; the first one read never continues a line
+	buf  []byte // a folded line being joined
+}
+
+// next returns the next content line and where its first physical line
+// starts; ok is false at the end of the data.
+func (u *unfolder) next() (l logicalLine, start mark, ok bool) {
+	for u.pos < len(u.data) {
+		start = u.mark
+		text, line := u.physical()
+		folded := u.continues()
+		if folded {
+			u.buf = append(u.buf[:0], text...)
+			for u.continues() {
+				more, n := u.physical()
+				if len(u.buf) == 0 { // a blank line and its continuation: the line starts there
+					line = n
+				}
+				u.buf = append(u.buf, more[1:]...)
+			}
+			text = u.buf
+		}
+		switch {
+		case len(bytes.TrimSpace(text)) == 0:
+			continue
+		case u.str != "" && !folded:
+			return logicalLine{text: u.str[start.pos : start.pos+len(text)], line: line}, start, true
+		}
+		return logicalLine{text: string(text), line: line}, start, true
+	}
+	return logicalLine{}, u.mark, false
+}
+
+// physical reads the next physical line, without its line ending.
+func (u *unfolder) physical() ([]byte, int) {
+	rest, n := u.data[u.pos:], u.n
+	u.n++
+	if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+		u.pos += i + 1
+		rest = rest[:i]
+	} else {
+		u.pos = len(u.data)
+	}
+	return bytes.TrimSuffix(rest, []byte("\r")), n
+}
+
+// continues says whether the next physical line folds into the current one.
+func (u *unfolder) continues() bool {
+	return u.pos < len(u.data) && (u.data[u.pos] == ' ' || u.data[u.pos] == '\t')
 }
 
 // indexLines checks that every line starts with a property name and that
@@ -228,36 +282,16 @@ func appendLine(lines []logicalLine, l logicalLine) []logicalLine {
 // It normalises BEGIN/END lines in place, as go-ical is strict about them.
 func indexLines(lines []logicalLine) ([]*compIndex, *ParseError) {
 	var roots, stack []*compIndex
-	unclosed := func(c *compIndex) *ParseError {
-		return &ParseError{Line: c.line(lines), Reason: fmt.Sprintf("BEGIN:%s has no matching END:%s", c.name, c.name)}
-	}
+	var nest nesting
 	for i := range lines {
-		l := &lines[i]
-		name, ok := propName(l.text)
-		if !ok {
-			return nil, &ParseError{Line: l.line, Reason: fmt.Sprintf("malformed line %q: expected NAME:VALUE", clip(l.text))}
-		}
-		if name != "BEGIN" && name != "END" {
-			if len(stack) == 0 {
-				return nil, outside(l, len(roots) > 0)
-			}
+		name, comp, perr := nest.step(&lines[i])
+		switch {
+		case perr != nil:
+			return nil, perr
+		case comp == "":
 			top := stack[len(stack)-1]
 			top.props = append(top.props, propRef{name: name, li: i})
-			continue
-		}
-		comp, perr := normaliseBeginEnd(l, name)
-		if perr != nil {
-			return nil, perr
-		}
-		if name == "BEGIN" {
-			if len(stack) == 0 && comp != ical.CompCalendar {
-				return nil, outside(l, len(roots) > 0)
-			}
-			for _, open := range stack {
-				if open.name == comp { // components never nest in their own kind
-					return nil, unclosed(open)
-				}
-			}
+		case name == "BEGIN":
 			c := &compIndex{name: comp, begin: i}
 			if len(stack) == 0 {
 				roots = append(roots, c)
@@ -266,26 +300,88 @@ func indexLines(lines []logicalLine) ([]*compIndex, *ParseError) {
 				parent.children = append(parent.children, c)
 			}
 			stack = append(stack, c)
-			continue
+		default:
+			stack = stack[:len(stack)-1]
 		}
-		if len(stack) == 0 {
-			return nil, &ParseError{Line: l.line, Reason: fmt.Sprintf("END:%s without BEGIN:%s", comp, comp)}
-		}
-		if top := stack[len(stack)-1]; top.name != comp {
-			for _, open := range stack {
-				if open.name == comp {
-					return nil, unclosed(top)
-				}
-			}
-			return nil, &ParseError{Line: l.line, Reason: fmt.Sprintf("END:%s without BEGIN:%s", comp, comp)}
-		}
-		stack = stack[:len(stack)-1]
 	}
-	if len(stack) > 0 {
-		return nil, unclosed(stack[len(stack)-1])
+	if perr := nest.finish(); perr != nil {
+		return nil, perr
 	}
 	return roots, nil
 }
+
+// nesting checks, one content line at a time, that every line starts with
+// a property name, that BEGIN and END nest and that all is within a
+// VCALENDAR. Parse runs it over the whole file at once, Scan as it reads.
+type nesting struct {
+	open    []openComp
+	started bool // a VCALENDAR has begun
+}
+
+// openComp is a component whose END has not come yet.
+type openComp struct {
+	name string
+	line int // of its BEGIN
+}
+
+func (c openComp) unclosed() *ParseError {
+	return &ParseError{Line: c.line, Reason: fmt.Sprintf("BEGIN:%s has no matching END:%s", c.name, c.name)}
+}
+
+// step checks l and returns its upper-case property name and, for a BEGIN
+// or END line, the component; it normalises BEGIN/END lines in place.
+func (n *nesting) step(l *logicalLine) (name, comp string, perr *ParseError) {
+	name, ok := propName(l.text)
+	if !ok {
+		return "", "", &ParseError{Line: l.line, Reason: fmt.Sprintf("malformed line %q: expected NAME:VALUE", clip(l.text))}
+	}
+	if name != "BEGIN" && name != "END" {
+		if len(n.open) == 0 {
+			return "", "", outside(l, n.started)
+		}
+		return name, "", nil
+	}
+	if comp, perr = normaliseBeginEnd(l, name); perr != nil {
+		return "", "", perr
+	}
+	if name == "BEGIN" {
+		if len(n.open) == 0 && comp != ical.CompCalendar {
+			return "", "", outside(l, n.started)
+		}
+		for _, open := range n.open {
+			if open.name == comp { // components never nest in their own kind
+				return "", "", open.unclosed()
+			}
+		}
+		n.started = true
+		n.open = append(n.open, openComp{name: comp, line: l.line})
+		return name, comp, nil
+	}
+	if len(n.open) == 0 {
+		return "", "", &ParseError{Line: l.line, Reason: fmt.Sprintf("END:%s without BEGIN:%s", comp, comp)}
+	}
+	if top := n.open[len(n.open)-1]; top.name != comp {
+		for _, open := range n.open {
+			if open.name == comp {
+				return "", "", top.unclosed()
+			}
+		}
+		return "", "", &ParseError{Line: l.line, Reason: fmt.Sprintf("END:%s without BEGIN:%s", comp, comp)}
+	}
+	n.open = n.open[:len(n.open)-1]
+	return name, comp, nil
+}
+
+// finish reports a component still open at the end of the file.
+func (n *nesting) finish() *ParseError {
+	if len(n.open) > 0 {
+		return n.open[len(n.open)-1].unclosed()
+	}
+	return nil
+}
+
+// depth is how many components are open: 1 within a VCALENDAR's own properties.
+func (n *nesting) depth() int { return len(n.open) }
 
 // outside reports a line that is not within a VCALENDAR.
 func outside(l *logicalLine, afterCalendar bool) *ParseError {
@@ -336,22 +432,70 @@ func clip(s string) string {
 }
 
 // firstBadLine finds the first line before line `before` whose parameters
-// go-ical rejects. Only lines with parameters can fail once propName
-// accepted them.
+// go-ical rejects.
 func firstBadLine(lines []logicalLine, before int) *ParseError {
 	for _, l := range lines {
 		if l.line >= before {
 			break
 		}
-		name, ok := propName(l.text)
-		if !ok || l.text[len(name)] != ';' {
-			continue
-		}
-		if _, err := decodeLine(l.text); err != nil {
-			return &ParseError{Line: l.line, Reason: fmt.Sprintf("%s: %v", name, err)}
+		if name, ok := propName(l.text); ok {
+			if perr := badParams(l, name); perr != nil {
+				return perr
+			}
 		}
 	}
 	return nil
+}
+
+// badParams is go-ical's complaint about the parameters of l, a line whose
+// property name propName accepted; nil if it has none. Only lines with
+// parameters can fail once propName accepted them.
+func badParams(l logicalLine, name string) *ParseError {
+	if paramsOK(l.text, len(name)) {
+		return nil
+	}
+	if _, err := decodeLine(l.text); err != nil {
+		return &ParseError{Line: l.line, Reason: fmt.Sprintf("%s: %v", name, err)}
+	}
+	return nil
+}
+
+// paramsOK says whether go-ical decodes the parameters of s, whose name
+// ends at i, without error or panic. It follows go-ical's lineDecoder step
+// by step, so that the costly decoder (a bufio.Reader per call) runs only
+// on the rare lines it rejects, for its message.
+func paramsOK(s string, i int) bool {
+	for i < len(s) && s[i] == ';' {
+		eq := strings.IndexByte(s[i+1:], '=') // anywhere further on, as go-ical looks
+		if eq <= 0 {
+			return false // no '=', or an empty parameter name
+		}
+		i += 1 + eq + 1
+		for {
+			if i < len(s) && s[i] == '"' {
+				end := strings.IndexByte(s[i+1:], '"')
+				if end < 0 {
+					return false // unterminated quoted string
+				}
+				i += 1 + end + 1
+			} else {
+				for i < len(s) && s[i] != ';' && s[i] != ',' && s[i] != ':' {
+					if s[i] == '"' {
+						return false // illegal double-quote
+					}
+					i++
+				}
+			}
+			if i == len(s) || (s[i] != ',' && s[i] != ';' && s[i] != ':') {
+				return false // go-ical panics here
+			}
+			if s[i] != ',' {
+				break
+			}
+			i++
+		}
+	}
+	return i < len(s) && s[i] == ':'
 }
 
 // decodeLine decodes a single content line with go-ical.
@@ -372,7 +516,21 @@ func decodeLine(text string) (prop *ical.Prop, err error) {
 }
 
 // decodeAll decodes every VCALENDAR of the unfolded lines with go-ical.
-func decodeAll(lines []logicalLine) (cals []*ical.Calendar, err error) {
+func decodeAll(lines []logicalLine) ([]*ical.Calendar, error) {
+	var d icalDecoder
+	return d.decode(lines)
+}
+
+// icalDecoder decodes unfolded lines with go-ical. It keeps its buffers
+// from one call to the next, for Scan decodes each VEVENT on its own: a
+// bufio.Reader for each would be most of what Scan allocates.
+type icalDecoder struct {
+	text []byte
+	r    bytes.Reader
+	br   *bufio.Reader
+}
+
+func (d *icalDecoder) decode(lines []logicalLine) (cals []*ical.Calendar, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			cals, err = nil, fmt.Errorf("ical: %v", r)
@@ -382,13 +540,16 @@ func decodeAll(lines []logicalLine) (cals []*ical.Calendar, err error) {
 	for _, l := range lines {
 		n += len(l.text) + 2
 	}
-	var sb strings.Builder
-	sb.Grow(n)
+	d.text = slices.Grow(d.text[:0], n)
 	for _, l := range lines {
-		sb.WriteString(l.text)
-		sb.WriteString("\r\n")
+		d.text = append(append(d.text, l.text...), '\r', '\n')
 	}
-	dec := ical.NewDecoder(strings.NewReader(sb.String()))
+	d.r.Reset(d.text) // go-ical copies what it keeps
+	if d.br == nil {
+		d.br = bufio.NewReader(&d.r)
+	}
+	d.br.Reset(&d.r)
+	dec := ical.NewDecoder(d.br) // which keeps d.br rather than wrap it in another
 	for {
 		cal, err := dec.Decode()
 		if err == io.EOF {
@@ -528,31 +689,11 @@ func (r *recurrence) recurring() bool { return len(r.rules) > 0 || len(r.rdates)
 func (im *importer) addCalendar(cal *ical.Calendar, idx *compIndex) *ParseError {
 	pv := propView{comp: cal.Component, idx: idx, lines: im.lines}
 	if im.name == "" {
-		if im.name = pv.text("X-WR-CALNAME"); im.name == "" {
-			im.name = pv.text(ical.PropName)
-		}
+		im.name = calendarName(pv)
 	}
-	cx := &calContext{
-		lines:    im.lines,
-		zones:    &zoneResolver{lines: im.lines, vtimezones: map[string]vtimezone{}, horizon: zoneHorizon(im.opt.To)},
-		floating: utcZone,
-	}
-	for i, c := range cal.Children {
-		if p := c.Props.Get(ical.PropTimezoneID); c.Name == ical.CompTimezone && p != nil {
-			cx.zones.vtimezones[unescapeText(p.Value)] = vtimezone{comp: c, idx: idx.children[i]}
-		}
-	}
-	if p, line := pv.first("X-WR-TIMEZONE"); p != nil {
-		z, ok, perr := cx.zones.resolve(strings.TrimSpace(p.Value))
-		switch {
-		case perr != nil:
-			return perr
-		case ok:
-			cx.floating = z
-		default: // only an error if some date-time is floating
-			cx.floating = zone{}
-			cx.floatingErr = &ParseError{Line: line, Reason: fmt.Sprintf("X-WR-TIMEZONE: unknown time zone %q", p.Value)}
-		}
+	cx, perr := newCalContext(pv, im.opt)
+	if perr != nil {
+		return perr
 	}
 	for i, c := range cal.Children {
 		if c.Name != ical.CompEvent {
@@ -567,8 +708,44 @@ func (im *importer) addCalendar(cal *ical.Calendar, idx *compIndex) *ParseError 
 	return nil
 }
 
-// add files v under its UID. Of two copies of the same event the one with
-// the higher SEQUENCE wins, or the later one.
+// calendarName is X-WR-CALNAME, or NAME, of a VCALENDAR.
+func calendarName(pv propView) string {
+	if name := pv.text("X-WR-CALNAME"); name != "" {
+		return name
+	}
+	return pv.text(ical.PropName)
+}
+
+// newCalContext reads what the events of a VCALENDAR need from it: its
+// VTIMEZONEs and X-WR-TIMEZONE. Only its properties and VTIMEZONEs are
+// looked at, which is all Scan decodes of it.
+func newCalContext(pv propView, opt Options) (*calContext, *ParseError) {
+	cx := &calContext{
+		lines:    pv.lines,
+		zones:    &zoneResolver{lines: pv.lines, vtimezones: map[string]vtimezone{}, horizon: zoneHorizon(opt.To)},
+		floating: utcZone,
+	}
+	for i, c := range pv.comp.Children {
+		if p := c.Props.Get(ical.PropTimezoneID); c.Name == ical.CompTimezone && p != nil {
+			cx.zones.vtimezones[unescapeText(p.Value)] = vtimezone{comp: c, idx: pv.idx.children[i]}
+		}
+	}
+	if p, line := pv.first("X-WR-TIMEZONE"); p != nil {
+		z, ok, perr := cx.zones.resolve(strings.TrimSpace(p.Value))
+		switch {
+		case perr != nil:
+			return nil, perr
+		case ok:
+			cx.floating = z
+		default: // only an error if some date-time is floating
+			cx.floating = zone{}
+			cx.floatingErr = &ParseError{Line: line, Reason: fmt.Sprintf("X-WR-TIMEZONE: unknown time zone %q", p.Value)}
+		}
+	}
+	return cx, nil
+}
+
+// add files v under its UID.
 func (im *importer) add(v *vevent) {
 	sp := im.series[v.ev.SeriesUID]
 	if sp == nil {
@@ -576,6 +753,12 @@ func (im *importer) add(v *vevent) {
 		im.series[sp.uid] = sp
 		im.order = append(im.order, sp)
 	}
+	sp.add(v)
+}
+
+// add adds v, an event of the series. Of two copies of the same event the
+// one with the higher SEQUENCE wins, or the later one.
+func (sp *seriesParts) add(v *vevent) {
 	if !v.recurrenceID.IsZero() {
 		for i, o := range sp.overrides {
 			if o.recurrenceID.Equal(v.recurrenceID) {
@@ -596,7 +779,7 @@ func (im *importer) add(v *vevent) {
 func (im *importer) result() (*Calendar, error) {
 	out := &Calendar{Name: im.name, Series: make([]Series, 0, len(im.order))}
 	for _, sp := range im.order {
-		s, perr := im.build(sp)
+		s, perr := sp.build(im.opt)
 		if perr != nil {
 			return nil, perr
 		}
@@ -606,9 +789,9 @@ func (im *importer) result() (*Calendar, error) {
 }
 
 // build expands a series within the window and applies its overrides.
-func (im *importer) build(sp *seriesParts) (Series, *ParseError) {
+func (sp *seriesParts) build(opt Options) (Series, *ParseError) {
 	s := Series{UID: sp.uid}
-	from, to := im.opt.From, im.opt.To
+	from, to := opt.From, opt.To
 	overrides := make(map[int64]*vevent, len(sp.overrides))
 	for _, o := range sp.overrides {
 		overrides[o.recurrenceID.Unix()] = o

@@ -520,222 +520,230 @@ func doc(body ...string) string {
 	return strings.Join(append(lines, "END:VCALENDAR"), "\r\n") + "\r\n"
 }
 
+// parseErrorTests are malformed files and where Parse must say they are.
+var parseErrorTests = []struct {
+	name    string
+	input   string
+	line    int
+	mention string // the reason must contain it
+}{
+	{"empty input", "", 1, "empty"},
+	{"blank lines only", "\r\n\r\n  \r\n", 1, "BEGIN:VCALENDAR"},
+	{"no VCALENDAR", "BEGIN:VEVENT\r\nUID:a\r\nDTSTART:20240312T100000Z\r\nEND:VEVENT\r\n", 1, "BEGIN:VCALENDAR"},
+	{"folded line at the start", " BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", 1, "malformed"},
+	{"garbage line", doc(
+		"BEGIN:VEVENT",
+		"UID:a",
+		"this is not a content line",
+		"DTSTART:20240312T100000Z",
+		"END:VEVENT"), 6, "malformed"},
+	{"continuation that lost its indent", doc(
+		"BEGIN:VEVENT",
+		"UID:a",
+		"DTSTART:20240312T100000Z",
+		"DESCRIPTION:Agenda",
+		"see the doc: https://docs.example.com",
+		"END:VEVENT"), 8, "malformed"},
+	{"BEGIN without END (truncated)", strings.Join([]string{
+		"BEGIN:VCALENDAR",
+		"BEGIN:VEVENT",
+		"UID:a",
+		"DTSTART:20240312T100000Z",
+		"END:VEVENT",
+		"BEGIN:VEVENT",
+		"UID:b",
+		"DTSTART:20240313T100000Z"}, "\r\n"), 6, "BEGIN:VEVENT"},
+	{"BEGIN without END before the next component", doc(
+		"BEGIN:VEVENT",
+		"UID:a",
+		"DTSTART:20240312T100000Z",
+		"BEGIN:VEVENT",
+		"UID:b",
+		"DTSTART:20240313T100000Z",
+		"END:VEVENT"), 4, "END:VEVENT"},
+	{"END without BEGIN", doc(
+		"BEGIN:VEVENT",
+		"UID:a",
+		"DTSTART:20240312T100000Z",
+		"END:VTODO",
+		"END:VEVENT"), 7, "END:VTODO"},
+	{"content after END:VCALENDAR", doc() + "X-TRAILER:oops\r\n", 5, "after END:VCALENDAR"},
+	{"no UID", doc(
+		"BEGIN:VEVENT",
+		"DTSTART:20240312T100000Z",
+		"SUMMARY:Who am I",
+		"END:VEVENT"), 4, "UID"},
+	{"no DTSTART", doc(
+		"BEGIN:VEVENT",
+		"UID:a",
+		"SUMMARY:When am I",
+		"END:VEVENT"), 4, "DTSTART"},
+	{"bad DTSTART after folded lines", doc(
+		"BEGIN:VEVENT",
+		"UID:a",
+		"DESCRIPTION:A description long enough to be folded by the expor",
+		" ter over three physical lines of the file, which must count as",
+		" three lines and not one.",
+		"DTSTART:2024-13-01",
+		"END:VEVENT"), 9, `DTSTART: cannot parse "2024-13-01" as a date-time`},
+	{"bad DTSTART continuing a blank line", doc(
+		"BEGIN:VEVENT",
+		"UID:a",
+		"",
+		" DTSTART:2024-13-01",
+		"END:VEVENT"), 7, "DTSTART"},
+	{"DTSTART month 13", doc(
+		"BEGIN:VEVENT",
+		"UID:a",
+		"DTSTART;TZID=Europe/Berlin:20241301T100000",
+		"END:VEVENT"), 6, "DTSTART"},
+	{"bad DATE", doc(
+		"BEGIN:VEVENT",
+		"UID:a",
+		"DTSTART;VALUE=DATE:20240312T100000",
+		"END:VEVENT"), 6, "DTSTART"},
+	{"bad DTEND", doc(
+		"BEGIN:VEVENT",
+		"UID:a",
+		"DTSTART:20240312T100000Z",
+		"DTEND:tomorrow",
+		"END:VEVENT"), 7, "DTEND"},
+	{"DTEND before DTSTART", doc(
+		"BEGIN:VEVENT",
+		"UID:a",
+		"DTSTART;TZID=Europe/Berlin:20240312T100000",
+		"DTEND;TZID=Europe/Berlin:20240312T090000",
+		"END:VEVENT"), 7, "DTEND"},
+	{"bad DURATION", doc(
+		"BEGIN:VEVENT",
+		"UID:a",
+		"DTSTART:20240312T100000Z",
+		"DURATION:PT1X",
+		"END:VEVENT"), 7, "DURATION"},
+	{"negative DURATION", doc(
+		"BEGIN:VEVENT",
+		"UID:a",
+		"DTSTART:20240312T100000Z",
+		"DURATION:-PT1H",
+		"END:VEVENT"), 7, "DURATION"},
+	{"bad RECURRENCE-ID", doc(
+		"BEGIN:VEVENT",
+		"UID:a",
+		"RECURRENCE-ID:20240312T1000",
+		"DTSTART:20240312T100000Z",
+		"END:VEVENT"), 6, "RECURRENCE-ID"},
+	{"bad EXDATE in a list", doc(
+		"BEGIN:VEVENT",
+		"UID:a",
+		"DTSTART:20240312T100000Z",
+		"RRULE:FREQ=DAILY",
+		"EXDATE:20240313T100000Z,2024031T100000Z",
+		"END:VEVENT"), 8, "EXDATE"},
+	{"bad RDATE", doc(
+		"BEGIN:VEVENT",
+		"UID:a",
+		"DTSTART:20240312T100000Z",
+		"RDATE;VALUE=DATE:2024-03-20",
+		"END:VEVENT"), 7, "RDATE"},
+	{"invalid RRULE frequency", doc(
+		"BEGIN:VEVENT",
+		"UID:a",
+		"DTSTART:20240312T100000Z",
+		"RRULE:FREQ=FORTNIGHTLY",
+		"END:VEVENT"), 7, "RRULE"},
+	{"invalid RRULE weekday", doc(
+		"BEGIN:VEVENT",
+		"UID:a",
+		"DTSTART:20240312T100000Z",
+		"RRULE:FREQ=WEEKLY;BYDAY=XX",
+		"END:VEVENT"), 7, "RRULE"},
+	{"RRULE out of bounds", doc(
+		"BEGIN:VEVENT",
+		"UID:a",
+		"DTSTART:20240312T100000Z",
+		"RRULE:FREQ=MONTHLY;BYMONTHDAY=32",
+		"END:VEVENT"), 7, "RRULE"},
+	{"unbounded FREQ=SECONDLY", doc(
+		"BEGIN:VEVENT",
+		"UID:a",
+		"DTSTART:20240312T100000Z",
+		"RRULE:FREQ=SECONDLY",
+		"END:VEVENT"), 7, "RRULE: more than 5000 instances"},
+	{"FREQ=HOURLY from long before the window", doc(
+		"BEGIN:VEVENT",
+		"UID:a",
+		"DTSTART:20000101T100000Z",
+		"RRULE:FREQ=HOURLY",
+		"END:VEVENT"), 7, "RRULE: more than 200000 occurrences"},
+	{"sub-daily rule whose hours never come", doc(
+		"BEGIN:VEVENT",
+		"UID:a",
+		"DTSTART:20240312T100000Z",
+		"RRULE:FREQ=HOURLY;INTERVAL=24;BYHOUR=3",
+		"END:VEVENT"), 7, "RRULE"},
+	{"sub-daily rule whose dates never come", doc(
+		"BEGIN:VEVENT",
+		"UID:a",
+		"DTSTART:20240312T100000Z",
+		"RRULE:FREQ=SECONDLY;BYHOUR=3;BYMONTH=4;BYMONTHDAY=31",
+		"END:VEVENT"), 7, "RRULE"},
+	{"sub-daily BYSETPOS", doc(
+		"BEGIN:VEVENT",
+		"UID:a",
+		"DTSTART:20240312T100000Z",
+		"RRULE:FREQ=MINUTELY;BYSETPOS=2",
+		"END:VEVENT"), 7, "RRULE"},
+	{"huge INTERVAL", doc(
+		"BEGIN:VEVENT",
+		"UID:a",
+		"DTSTART:20240312T100000Z",
+		"RRULE:FREQ=MONTHLY;INTERVAL=9223372036854775807",
+		"END:VEVENT"), 7, "INTERVAL"},
+	{"unknown TZID", doc(
+		"BEGIN:VEVENT",
+		"UID:a",
+		"DTSTART;TZID=Mars/Olympus_Mons:20240312T100000",
+		"END:VEVENT"), 6, `DTSTART: unknown TZID "Mars/Olympus_Mons"`},
+	{"unknown TZID on EXDATE", doc(
+		"BEGIN:VEVENT",
+		"UID:a",
+		"DTSTART;TZID=Europe/Berlin:20240312T100000",
+		"RRULE:FREQ=WEEKLY",
+		"EXDATE;TZID=Central Mars Time:20240319T100000",
+		"END:VEVENT"), 8, "EXDATE"},
+	{"unterminated quoted parameter", doc(
+		"BEGIN:VEVENT",
+		"UID:a",
+		`DTSTART;TZID="Europe/Berlin:20240312T100000`,
+		"END:VEVENT"), 6, "DTSTART"},
+	{"parameters without a value", doc(
+		"BEGIN:VEVENT",
+		"UID:a",
+		"DTSTART;TZID=Europe/Berlin",
+		"END:VEVENT"), 6, "DTSTART"},
+	{"broken VTIMEZONE in use", doc(
+		"BEGIN:VTIMEZONE",
+		"TZID:Customized Time Zone",
+		"BEGIN:STANDARD",
+		"DTSTART:16010101T000000",
+		"TZOFFSETFROM:+0100",
+		"TZOFFSETTO:one hour",
+		"END:STANDARD",
+		"END:VTIMEZONE",
+		"BEGIN:VEVENT",
+		"UID:a",
+		"DTSTART;TZID=Customized Time Zone:20240312T100000",
+		"END:VEVENT"), 9, "TZOFFSETTO"},
+	{"unknown X-WR-TIMEZONE with a floating time", doc(
+		"X-WR-TIMEZONE:Atlantis/Capital",
+		"BEGIN:VEVENT",
+		"UID:a",
+		"DTSTART:20240312T100000",
+		"END:VEVENT"), 4, "X-WR-TIMEZONE"},
+}
+
 func TestParseICSErrors(t *testing.T) {
-	tests := []struct {
-		name    string
-		input   string
-		line    int
-		mention string // the reason must contain it
-	}{
-		{"empty input", "", 1, "empty"},
-		{"blank lines only", "\r\n\r\n  \r\n", 1, "BEGIN:VCALENDAR"},
-		{"no VCALENDAR", "BEGIN:VEVENT\r\nUID:a\r\nDTSTART:20240312T100000Z\r\nEND:VEVENT\r\n", 1, "BEGIN:VCALENDAR"},
-		{"folded line at the start", " BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", 1, "malformed"},
-		{"garbage line", doc(
-			"BEGIN:VEVENT",
-			"UID:a",
-			"this is not a content line",
-			"DTSTART:20240312T100000Z",
-			"END:VEVENT"), 6, "malformed"},
-		{"continuation that lost its indent", doc(
-			"BEGIN:VEVENT",
-			"UID:a",
-			"DTSTART:20240312T100000Z",
-			"DESCRIPTION:Agenda",
-			"see the doc: https://docs.example.com",
-			"END:VEVENT"), 8, "malformed"},
-		{"BEGIN without END (truncated)", strings.Join([]string{
-			"BEGIN:VCALENDAR",
-			"BEGIN:VEVENT",
-			"UID:a",
-			"DTSTART:20240312T100000Z",
-			"END:VEVENT",
-			"BEGIN:VEVENT",
-			"UID:b",
-			"DTSTART:20240313T100000Z"}, "\r\n"), 6, "BEGIN:VEVENT"},
-		{"BEGIN without END before the next component", doc(
-			"BEGIN:VEVENT",
-			"UID:a",
-			"DTSTART:20240312T100000Z",
-			"BEGIN:VEVENT",
-			"UID:b",
-			"DTSTART:20240313T100000Z",
-			"END:VEVENT"), 4, "END:VEVENT"},
-		{"END without BEGIN", doc(
-			"BEGIN:VEVENT",
-			"UID:a",
-			"DTSTART:20240312T100000Z",
-			"END:VTODO",
-			"END:VEVENT"), 7, "END:VTODO"},
-		{"content after END:VCALENDAR", doc() + "X-TRAILER:oops\r\n", 5, "after END:VCALENDAR"},
-		{"no UID", doc(
-			"BEGIN:VEVENT",
-			"DTSTART:20240312T100000Z",
-			"SUMMARY:Who am I",
-			"END:VEVENT"), 4, "UID"},
-		{"no DTSTART", doc(
-			"BEGIN:VEVENT",
-			"UID:a",
-			"SUMMARY:When am I",
-			"END:VEVENT"), 4, "DTSTART"},
-		{"bad DTSTART after folded lines", doc(
-			"BEGIN:VEVENT",
-			"UID:a",
-			"DESCRIPTION:A description long enough to be folded by the expor",
-			" ter over three physical lines of the file, which must count as",
-			" three lines and not one.",
-			"DTSTART:2024-13-01",
-			"END:VEVENT"), 9, `DTSTART: cannot parse "2024-13-01" as a date-time`},
-		{"DTSTART month 13", doc(
-			"BEGIN:VEVENT",
-			"UID:a",
-			"DTSTART;TZID=Europe/Berlin:20241301T100000",
-			"END:VEVENT"), 6, "DTSTART"},
-		{"bad DATE", doc(
-			"BEGIN:VEVENT",
-			"UID:a",
-			"DTSTART;VALUE=DATE:20240312T100000",
-			"END:VEVENT"), 6, "DTSTART"},
-		{"bad DTEND", doc(
-			"BEGIN:VEVENT",
-			"UID:a",
-			"DTSTART:20240312T100000Z",
-			"DTEND:tomorrow",
-			"END:VEVENT"), 7, "DTEND"},
-		{"DTEND before DTSTART", doc(
-			"BEGIN:VEVENT",
-			"UID:a",
-			"DTSTART;TZID=Europe/Berlin:20240312T100000",
-			"DTEND;TZID=Europe/Berlin:20240312T090000",
-			"END:VEVENT"), 7, "DTEND"},
-		{"bad DURATION", doc(
-			"BEGIN:VEVENT",
-			"UID:a",
-			"DTSTART:20240312T100000Z",
-			"DURATION:PT1X",
-			"END:VEVENT"), 7, "DURATION"},
-		{"negative DURATION", doc(
-			"BEGIN:VEVENT",
-			"UID:a",
-			"DTSTART:20240312T100000Z",
-			"DURATION:-PT1H",
-			"END:VEVENT"), 7, "DURATION"},
-		{"bad RECURRENCE-ID", doc(
-			"BEGIN:VEVENT",
-			"UID:a",
-			"RECURRENCE-ID:20240312T1000",
-			"DTSTART:20240312T100000Z",
-			"END:VEVENT"), 6, "RECURRENCE-ID"},
-		{"bad EXDATE in a list", doc(
-			"BEGIN:VEVENT",
-			"UID:a",
-			"DTSTART:20240312T100000Z",
-			"RRULE:FREQ=DAILY",
-			"EXDATE:20240313T100000Z,2024031T100000Z",
-			"END:VEVENT"), 8, "EXDATE"},
-		{"bad RDATE", doc(
-			"BEGIN:VEVENT",
-			"UID:a",
-			"DTSTART:20240312T100000Z",
-			"RDATE;VALUE=DATE:2024-03-20",
-			"END:VEVENT"), 7, "RDATE"},
-		{"invalid RRULE frequency", doc(
-			"BEGIN:VEVENT",
-			"UID:a",
-			"DTSTART:20240312T100000Z",
-			"RRULE:FREQ=FORTNIGHTLY",
-			"END:VEVENT"), 7, "RRULE"},
-		{"invalid RRULE weekday", doc(
-			"BEGIN:VEVENT",
-			"UID:a",
-			"DTSTART:20240312T100000Z",
-			"RRULE:FREQ=WEEKLY;BYDAY=XX",
-			"END:VEVENT"), 7, "RRULE"},
-		{"RRULE out of bounds", doc(
-			"BEGIN:VEVENT",
-			"UID:a",
-			"DTSTART:20240312T100000Z",
-			"RRULE:FREQ=MONTHLY;BYMONTHDAY=32",
-			"END:VEVENT"), 7, "RRULE"},
-		{"unbounded FREQ=SECONDLY", doc(
-			"BEGIN:VEVENT",
-			"UID:a",
-			"DTSTART:20240312T100000Z",
-			"RRULE:FREQ=SECONDLY",
-			"END:VEVENT"), 7, "RRULE: more than 5000 instances"},
-		{"FREQ=HOURLY from long before the window", doc(
-			"BEGIN:VEVENT",
-			"UID:a",
-			"DTSTART:20000101T100000Z",
-			"RRULE:FREQ=HOURLY",
-			"END:VEVENT"), 7, "RRULE: more than 200000 occurrences"},
-		{"sub-daily rule whose hours never come", doc(
-			"BEGIN:VEVENT",
-			"UID:a",
-			"DTSTART:20240312T100000Z",
-			"RRULE:FREQ=HOURLY;INTERVAL=24;BYHOUR=3",
-			"END:VEVENT"), 7, "RRULE"},
-		{"sub-daily rule whose dates never come", doc(
-			"BEGIN:VEVENT",
-			"UID:a",
-			"DTSTART:20240312T100000Z",
-			"RRULE:FREQ=SECONDLY;BYHOUR=3;BYMONTH=4;BYMONTHDAY=31",
-			"END:VEVENT"), 7, "RRULE"},
-		{"sub-daily BYSETPOS", doc(
-			"BEGIN:VEVENT",
-			"UID:a",
-			"DTSTART:20240312T100000Z",
-			"RRULE:FREQ=MINUTELY;BYSETPOS=2",
-			"END:VEVENT"), 7, "RRULE"},
-		{"huge INTERVAL", doc(
-			"BEGIN:VEVENT",
-			"UID:a",
-			"DTSTART:20240312T100000Z",
-			"RRULE:FREQ=MONTHLY;INTERVAL=9223372036854775807",
-			"END:VEVENT"), 7, "INTERVAL"},
-		{"unknown TZID", doc(
-			"BEGIN:VEVENT",
-			"UID:a",
-			"DTSTART;TZID=Mars/Olympus_Mons:20240312T100000",
-			"END:VEVENT"), 6, `DTSTART: unknown TZID "Mars/Olympus_Mons"`},
-		{"unknown TZID on EXDATE", doc(
-			"BEGIN:VEVENT",
-			"UID:a",
-			"DTSTART;TZID=Europe/Berlin:20240312T100000",
-			"RRULE:FREQ=WEEKLY",
-			"EXDATE;TZID=Central Mars Time:20240319T100000",
-			"END:VEVENT"), 8, "EXDATE"},
-		{"unterminated quoted parameter", doc(
-			"BEGIN:VEVENT",
-			"UID:a",
-			`DTSTART;TZID="Europe/Berlin:20240312T100000`,
-			"END:VEVENT"), 6, "DTSTART"},
-		{"parameters without a value", doc(
-			"BEGIN:VEVENT",
-			"UID:a",
-			"DTSTART;TZID=Europe/Berlin",
-			"END:VEVENT"), 6, "DTSTART"},
-		{"broken VTIMEZONE in use", doc(
-			"BEGIN:VTIMEZONE",
-			"TZID:Customized Time Zone",
-			"BEGIN:STANDARD",
-			"DTSTART:16010101T000000",
-			"TZOFFSETFROM:+0100",
-			"TZOFFSETTO:one hour",
-			"END:STANDARD",
-			"END:VTIMEZONE",
-			"BEGIN:VEVENT",
-			"UID:a",
-			"DTSTART;TZID=Customized Time Zone:20240312T100000",
-			"END:VEVENT"), 9, "TZOFFSETTO"},
-		{"unknown X-WR-TIMEZONE with a floating time", doc(
-			"X-WR-TIMEZONE:Atlantis/Capital",
-			"BEGIN:VEVENT",
-			"UID:a",
-			"DTSTART:20240312T100000",
-			"END:VEVENT"), 4, "X-WR-TIMEZONE"},
-	}
-	for _, tc := range tests {
+	for _, tc := range parseErrorTests {
 		t.Run(tc.name, func(t *testing.T) {
 			cal, err := Parse(strings.NewReader(tc.input), Options{From: march, To: may})
 			var perr *ParseError
