@@ -1,8 +1,8 @@
 package calendar
 
 import (
-	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -63,9 +63,8 @@ func (l *Local) StartImport(ctx context.Context, data []byte, name string, by in
 		return ImportStatus{}, errs.Errorf(errs.Invalid, "name is required: it names the imported calendar")
 	}
 	if len(data) <= checkAtOnce {
-		now := l.Clock.Now()
-		if _, err := ics.Parse(bytes.NewReader(data), ics.Options{From: now.Add(-l.Past), To: now.Add(l.Horizon)}); err != nil {
-			return ImportStatus{}, errs.Errorf(errs.Invalid, "%s: %v", name, err)
+		if _, err := l.check(data, name, l.window(l.Clock.Now())); err != nil {
+			return ImportStatus{}, err
 		}
 	}
 	var creator *int64
@@ -75,10 +74,17 @@ func (l *Local) StartImport(ctx context.Context, data []byte, name string, by in
 	var st ImportStatus
 	err := db.InTx(ctx, l.DB, func(tx *sqlx.Tx) error {
 		now := l.Clock.Now()
-		err := tx.GetContext(ctx, &st, tx.Rebind(`INSERT INTO imports (calendar, data, created_by, created_at) VALUES (?, ?, ?, ?)
-			RETURNING `+importColumns), name, data, creator, now)
+		err := tx.GetContext(ctx, &st, tx.Rebind(`INSERT INTO imports (calendar, created_by, created_at) VALUES (?, ?, ?)
+			RETURNING `+importColumns), name, creator, now)
 		if err != nil {
 			return fmt.Errorf("store import: %w", err)
+		}
+		for seq, start := 0, 0; start < len(data); seq, start = seq+1, start+filePiece {
+			_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO import_files (import_id, seq, data) VALUES (?, ?, ?)`),
+				st.ID, seq, data[start:min(start+filePiece, len(data))])
+			if err != nil {
+				return fmt.Errorf("store import file: %w", err)
+			}
 		}
 		return jobs.ScheduleIn(ctx, tx, now, jobs.Bulk, JobImport, jobs.Subject("import:", st.ID), now)
 	})
@@ -111,21 +117,47 @@ func (l *Local) runImport(ctx context.Context, j jobs.Job) error {
 	}
 	var row struct {
 		Calendar string `db:"calendar"`
-		Data     []byte `db:"data"`
 		State    string `db:"state"`
 	}
-	err = l.DB.GetContext(ctx, &row, l.DB.Rebind(`SELECT calendar, data, state FROM imports WHERE id = ?`), id)
+	err = l.DB.GetContext(ctx, &row, l.DB.Rebind(`SELECT calendar, state FROM imports WHERE id = ?`), id)
 	if db.IsNoRows(err) || (err == nil && (row.State == ImportDone || row.State == ImportFailed)) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("import %d: %w", id, err)
 	}
-	_, err = l.importFile(ctx, id, bytes.NewReader(row.Data), row.Calendar, nil)
+	data, err := l.importData(ctx, id)
+	if err != nil {
+		return err
+	}
+	_, err = l.importFile(ctx, id, data, row.Calendar, nil)
 	if errs.Code(err) == errs.Invalid {
 		return l.finishImport(ctx, id, meetings.SyncResult{}, err)
 	}
 	return err
+}
+
+// filePiece is the size of the pieces a file is stored in.
+const filePiece = 1 << 20
+
+// importData reads back the file of import id, a piece at a time into one
+// buffer of its size.
+func (l *Local) importData(ctx context.Context, id int64) ([]byte, error) {
+	var size int
+	err := l.DB.GetContext(ctx, &size, l.DB.Rebind(`SELECT COALESCE(SUM(length(data)), 0) FROM import_files WHERE import_id = ?`), id)
+	if err != nil {
+		return nil, fmt.Errorf("file of import %d: %w", id, err)
+	}
+	data := make([]byte, 0, size)
+	for seq := 0; len(data) < size; seq++ {
+		var piece []byte
+		err := l.DB.GetContext(ctx, &piece, l.DB.Rebind(`SELECT data FROM import_files WHERE import_id = ? AND seq = ?`), id, seq)
+		if err != nil {
+			return nil, fmt.Errorf("file of import %d, piece %d: %w", id, seq, err)
+		}
+		data = append(data, piece...)
+	}
+	return data, nil
 }
 
 // Progress learns, as an import goes, how many of its events are stored.
@@ -137,13 +169,17 @@ type Progress func(done, total int)
 func (l *Local) Import(ctx context.Context, r io.Reader, name string, progress Progress) (meetings.SyncResult, error) {
 	var id int64
 	err := db.InTx(ctx, l.DB, func(tx *sqlx.Tx) error {
-		return tx.GetContext(ctx, &id, tx.Rebind(`INSERT INTO imports (calendar, data, state, created_at) VALUES (?, '', ?, ?)
+		return tx.GetContext(ctx, &id, tx.Rebind(`INSERT INTO imports (calendar, state, created_at) VALUES (?, ?, ?)
 			RETURNING id`), name, ImportRunning, l.Clock.Now())
 	})
 	if err != nil {
 		return meetings.SyncResult{}, fmt.Errorf("record import: %w", err)
 	}
-	res, err := l.importFile(ctx, id, r, name, progress)
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return meetings.SyncResult{}, fmt.Errorf("read %s: %w", name, err)
+	}
+	res, err := l.importFile(ctx, id, data, name, progress)
 	if err != nil {
 		if ferr := l.finishImport(ctx, id, res, err); ferr != nil {
 			l.Log.WarnContext(ctx, "failed import not recorded", "import", id, "err", ferr)
@@ -152,23 +188,44 @@ func (l *Local) Import(ctx context.Context, r io.Reader, name string, progress P
 	return res, err
 }
 
-// importFile parses and stores the file of import id, then shows what it
-// created; the file is parsed whole first, so a malformed one stores
-// nothing.
-func (l *Local) importFile(ctx context.Context, id int64, r io.Reader, name string, progress Progress) (meetings.SyncResult, error) {
-	now := l.Clock.Now()
-	from, to := now.Add(-l.Past), now.Add(l.Horizon)
-	cal, err := ics.Parse(r, ics.Options{From: from, To: to})
+// window is the span an import expands recurring series over.
+func (l *Local) window(now time.Time) ics.Options {
+	return ics.Options{From: now.Add(-l.Past), To: now.Add(l.Horizon)}
+}
+
+// check reads the whole file as an import would store it, keeping
+// nothing, and counts its events: a file refused here stores nothing.
+func (l *Local) check(data []byte, name string, win ics.Options) (events int, err error) {
+	err = ics.Scan(data, win, func(s ics.Series) error {
+		events += len(s.Events)
+		return meetings.Validate([]meetings.SeriesEvents{{UID: s.UID, Events: s.Events}})
+	})
+	var perr *ics.ParseError
+	if errors.As(err, &perr) {
+		return 0, errs.Errorf(errs.Invalid, "%s: %v", name, err)
+	}
 	if err != nil {
-		return meetings.SyncResult{}, errs.Errorf(errs.Invalid, "%s: %v", name, err)
+		return 0, fmt.Errorf("%s: %w", name, err)
 	}
-	batch := make([]meetings.SeriesEvents, 0, len(cal.Series))
-	total := 0
-	for _, s := range cal.Series {
-		batch = append(batch, meetings.SeriesEvents{UID: s.UID, Events: s.Events, From: from, To: to})
-		total += len(s.Events)
+	return events, nil
+}
+
+// syncEvents is about how many events are handed to the meetings package
+// at once: enough for its multi-row writes, few enough that only a small
+// part of a large file is ever held decoded.
+const syncEvents = 2000
+
+// importFile stores the file of import id, then shows what it created. It
+// reads the file twice, a series at a time, so a large file never sits in
+// memory decoded: first to check all of it (a malformed file stores
+// nothing), then to store it.
+func (l *Local) importFile(ctx context.Context, id int64, data []byte, name string, progress Progress) (meetings.SyncResult, error) {
+	now := l.Clock.Now()
+	win := l.window(now)
+	total, err := l.check(data, name, win)
+	if err != nil {
+		return meetings.SyncResult{}, err
 	}
-	cal = nil // the parsed file is no longer needed: only the events are
 	if err := l.setImport(ctx, id, `state = ?, total = ?, done = 0`, ImportRunning, total); err != nil {
 		return meetings.SyncResult{}, err
 	}
@@ -176,8 +233,9 @@ func (l *Local) importFile(ctx context.Context, id int64, r io.Reader, name stri
 	if err != nil {
 		return meetings.SyncResult{}, err
 	}
+	var res meetings.SyncResult
 	done := 0
-	res, err := l.Meetings.SyncStaged(ctx, calID, id, batch, func(events int) {
+	stored := func(events int) {
 		done += events
 		if progress != nil {
 			progress(done, total)
@@ -185,7 +243,26 @@ func (l *Local) importFile(ctx context.Context, id int64, r io.Reader, name stri
 		if err := l.setImport(ctx, id, `done = ?`, done); err != nil {
 			l.Log.WarnContext(ctx, "import progress not recorded", "import", id, "err", err)
 		}
+	}
+	var batch []meetings.SeriesEvents
+	pending := 0
+	flush := func() error {
+		part, err := l.Meetings.SyncStaged(ctx, calID, id, batch, stored)
+		res.Created, res.Updated, res.Cancelled, res.Skipped = res.Created+part.Created, res.Updated+part.Updated,
+			res.Cancelled+part.Cancelled, res.Skipped+part.Skipped
+		batch, pending = batch[:0], 0
+		return err
+	}
+	err = ics.Scan(data, win, func(s ics.Series) error {
+		batch = append(batch, meetings.SeriesEvents{UID: s.UID, Events: s.Events, From: win.From, To: win.To})
+		if pending += len(s.Events); pending >= syncEvents {
+			return flush()
+		}
+		return nil
 	})
+	if err == nil && len(batch) > 0 {
+		err = flush()
+	}
 	if err != nil {
 		return res, err
 	}
@@ -209,6 +286,18 @@ func (l *Local) finishImport(ctx context.Context, id int64, res meetings.SyncRes
 	if failure != nil {
 		state, msg = ImportFailed, errs.Message(failure)
 	}
-	return l.setImport(ctx, id, `state = ?, error = ?, created = ?, updated = ?, cancelled = ?, skipped = ?, finished_at = ?, data = ''`,
-		state, msg, res.Created, res.Updated, res.Cancelled, res.Skipped, l.Clock.Now())
+	err := db.InTx(ctx, l.DB, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE imports SET state = ?, error = ?, created = ?, updated = ?, cancelled = ?,
+			skipped = ?, finished_at = ? WHERE id = ?`),
+			state, msg, res.Created, res.Updated, res.Cancelled, res.Skipped, l.Clock.Now(), id)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, tx.Rebind(`DELETE FROM import_files WHERE import_id = ?`), id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("finish import %d: %w", id, err)
+	}
+	return nil
 }

@@ -62,9 +62,10 @@ func TestRefusedFileLeavesNothingBehind(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n")
 	for i := range 3000 { // over a megabyte: checked in the background
-		at := t0.Add(48 * time.Hour).Add(time.Duration(i) * time.Hour).Format("20060102T150405Z")
+		at := t0.Add(48 * time.Hour).Add(time.Duration(i) * time.Hour)
 		fmt.Fprintf(&b, "BEGIN:VEVENT\r\nUID:e%d\r\nDTSTART:%s\r\nDTEND:%s\r\nSUMMARY:%s\r\n"+
-			"ORGANIZER:mailto:ana@example.com\r\nATTENDEE:mailto:ben@example.com\r\nEND:VEVENT\r\n", i, at, at, strings.Repeat("x", 300))
+			"ORGANIZER:mailto:ana@example.com\r\nATTENDEE:mailto:ben@example.com\r\nEND:VEVENT\r\n", i,
+			at.Format("20060102T150405Z"), at.Add(time.Hour).Format("20060102T150405Z"), strings.Repeat("x", 300))
 	}
 	b.WriteString("BEGIN:VEVENT\r\nUID:bad\r\nDTSTART:20261301T100000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
 	st, err := a.Calendar.StartImport(ctx, []byte(b.String()), "big", 0)
@@ -83,6 +84,35 @@ func TestRefusedFileLeavesNothingBehind(t *testing.T) {
 	if _, err := a.Calendar.Import(ctx, bytes.NewReader([]byte(b.String())), "big", nil); err == nil {
 		t.Fatal("the CLI's import took a malformed file")
 	}
+	a.DB.Get(&n, `SELECT COUNT(*) FROM occurrences`)
+	if n != 0 {
+		t.Fatalf("a refused file stored %d occurrences", n)
+	}
+}
+
+// A file whose last meeting names an impossible address is refused whole,
+// though the meetings before it would fill several write batches.
+func TestBadAddressAtTheEndStoresNothing(t *testing.T) {
+	ctx := context.Background()
+	a := apptest.New(t, t0)
+	var b strings.Builder
+	b.WriteString("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n")
+	event := func(uid, attendee string, i int) {
+		at := t0.Add(48 * time.Hour).Add(time.Duration(i) * time.Hour)
+		fmt.Fprintf(&b, "BEGIN:VEVENT\r\nUID:%s\r\nDTSTART:%s\r\nDTEND:%s\r\nSUMMARY:Sync\r\n"+
+			"ORGANIZER:mailto:ana@example.com\r\nATTENDEE:mailto:%s\r\nEND:VEVENT\r\n", uid,
+			at.Format("20060102T150405Z"), at.Add(time.Hour).Format("20060102T150405Z"), attendee)
+	}
+	for i := range 2500 {
+		event(fmt.Sprintf("e%d", i), "ben@example.com", i)
+	}
+	event("last", "ben at example dot com", 2500)
+	b.WriteString("END:VCALENDAR\r\n")
+	_, err := a.Calendar.Import(ctx, strings.NewReader(b.String()), "team", nil)
+	if err == nil || !strings.Contains(err.Error(), "ben at example dot com") {
+		t.Fatalf("import err %v, want the bad address named", err)
+	}
+	var n int
 	a.DB.Get(&n, `SELECT COUNT(*) FROM occurrences`)
 	if n != 0 {
 		t.Fatalf("a refused file stored %d occurrences", n)

@@ -50,7 +50,7 @@ const txEvents = 200
 // stay out of sight under stage until Reveal(stage), and progress learns
 // of each transaction's events as it commits.
 func (s *Service) SyncStaged(ctx context.Context, calendarID, stage int64, batch []SeriesEvents, progress func(events int)) (SyncResult, error) {
-	if err := validateBatch(batch); err != nil {
+	if err := Validate(batch); err != nil {
 		return SyncResult{}, err
 	}
 	var res SyncResult
@@ -111,10 +111,12 @@ func (s *Service) Reveal(ctx context.Context, stage int64) error {
 	return nil
 }
 
-// validateBatch refuses, before anything is written, a batch that Sync
-// could not store whole: an event filed under another series, one that
-// ends before it starts, a meeting whose people have no valid address.
-func validateBatch(batch []SeriesEvents) error {
+// Validate refuses, before anything is written, a batch that Sync could
+// not store whole: an event filed under another series, one that ends
+// before it starts, a meeting whose people have no valid address. Sync
+// checks its batch; a caller that syncs a calendar in several batches
+// checks them all first, so a bad one stores nothing.
+func Validate(batch []SeriesEvents) error {
 	for _, se := range batch {
 		for _, ev := range se.Events {
 			if ev.SeriesUID != se.UID {

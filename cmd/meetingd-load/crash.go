@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,12 +30,14 @@ func crash(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	if *binary == "" {
-		*binary = filepath.Join(dir, "meetingd")
-		if out, err := exec.CommandContext(ctx, "go", "build", "-o", *binary, "meetingd/cmd/meetingd").CombinedOutput(); err != nil {
-			return fmt.Errorf("build meetingd: %v\n%s", err, out)
+	failed := false
+	defer func() {
+		if !failed { // kept to look into otherwise
+			os.RemoveAll(dir)
 		}
+	}()
+	if *binary, err = buildMeetingd(ctx, dir, *binary); err != nil {
+		return err
 	}
 	s, err := newService(ctx, dir, *delay)
 	if err != nil {
@@ -107,17 +108,8 @@ func crash(ctx context.Context, args []string) error {
 	fmt.Printf("  duplicates  %d (same Message-ID)  goal <= %d: %s\n", dups, *kills, verdict(dups <= *kills))
 	fmt.Printf("  all delivered %v after the last restart  goal <= 30s: %s\n", settled.Round(10*time.Millisecond), verdict(waitErr == nil && settled <= 30*time.Second))
 	if waitErr != nil || lost > 0 || dups > *kills || settled > 30*time.Second {
-		return fmt.Errorf("goals missed (log: %s)", logFile.Name())
+		failed = true
+		return fmt.Errorf("goals missed (database and log kept in %s)", dir)
 	}
 	return nil
-}
-
-// freeAddr is a loopback address nothing listens on.
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
 }

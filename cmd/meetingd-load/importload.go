@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"meetingd/calendar"
@@ -19,14 +18,16 @@ import (
 	"meetingd/internal/people"
 )
 
-// importLoad posts a large ICS file to the API and, while it is imported
-// in the background, has writers contribute to decisions. The floor is the
-// same writers for the same time before the import starts.
+// importLoad posts a large ICS file to a `meetingd serve` process of its
+// own and, while it is imported in the background, has writers contribute
+// to decisions. The floor is the same writers for the same time before
+// the import starts. The server's peak memory is read from /proc.
 func importLoad(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("import", flag.ExitOnError)
 	events := fs.Int("events", 100_000, "events in the file")
 	writers := fs.Int("writers", 20, "clients writing while it is imported")
 	floorFor := fs.Duration("floor-duration", 10*time.Second, "how long the writers run before the import, as the floor")
+	binary := fs.String("meetingd", "", "the meetingd binary (default: built from this checkout)")
 	fs.Parse(args)
 
 	dir, err := os.MkdirTemp("", "meetingd-load")
@@ -39,11 +40,14 @@ func importLoad(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *binary, err = buildMeetingd(ctx, dir, *binary); err != nil {
+		return err
+	}
 	s, err := newService(ctx, dir, 0)
 	if err != nil {
 		return err
 	}
-	defer s.close()
+	defer s.smtp.Close()
 	op, err := people.Ensure(ctx, s.DB, "operator@example.com", "", "UTC", s.Clock.Now())
 	if err != nil {
 		return err
@@ -64,21 +68,29 @@ func importLoad(ctx context.Context, args []string) error {
 		}
 		ids[i] = d.ID
 	}
-	if err := s.serve(ctx); err != nil {
+	s.App.Close()
+	log, err := os.Create(filepath.Join(dir, "meetingd.log"))
+	if err != nil {
 		return err
 	}
+	defer log.Close()
+	srv, err := s.startChild(ctx, *binary, log)
+	if err != nil {
+		return err
+	}
+	defer srv.stop()
 	write := func(r *run) func(int, *rand.Rand) {
 		return func(i int, rng *rand.Rand) {
 			r.do(&r.writes, "POST", fmt.Sprintf("/api/v1/decisions/%d/contributions", ids[i]), tokens[i],
 				map[string]string{"kind": "comment", "text": "Written during the import " + strconv.Itoa(rng.IntN(1e6))})
 		}
 	}
-	floor := &run{client: newClient(*writers), base: s.url}
+	floor := &run{client: newClient(*writers), base: srv.url}
 	floor.drive(ctx, *writers, *floorFor, write(floor))
 
-	during := &run{client: newClient(*writers), base: s.url}
+	during := &run{client: newClient(*writers), base: srv.url}
 	start := time.Now()
-	loc, err := postICS(s.url, opToken, file)
+	loc, err := postICS(srv.url, opToken, file)
 	if err != nil {
 		return err
 	}
@@ -90,8 +102,8 @@ func importLoad(ctx context.Context, args []string) error {
 	}()
 	var st calendar.ImportStatus
 	err = waitFor(ctx, time.Hour, func() (bool, error) {
-		st, err = importStatus(s.url+loc, opToken)
-		return st.State != calendar.ImportRunning, err
+		st, err = importStatus(srv.url+loc, opToken)
+		return st.State != calendar.ImportQueued && st.State != calendar.ImportRunning, err
 	})
 	took := time.Since(start)
 	stopWriters()
@@ -102,7 +114,7 @@ func importLoad(ctx context.Context, args []string) error {
 	if st.State != calendar.ImportDone {
 		return fmt.Errorf("import %s: %s", st.State, st.Error)
 	}
-	peak, err := peakRSS()
+	peak, err := srv.peakRSS()
 	if err != nil {
 		return err
 	}
@@ -111,7 +123,7 @@ func importLoad(ctx context.Context, args []string) error {
 	fmt.Printf("  writes during   %s  goal p99 <= 1s: %s\n", during.writes.summary(), verdict(during.writes.p99() <= time.Second))
 	fmt.Printf("  writes before   %s  (floor: the same writers, no import)\n", floor.writes.summary())
 	fmt.Printf("  errors          %d%s\n", during.errors.Load()+floor.errors.Load(), during.errorList())
-	fmt.Printf("  peak RSS        %.0f MB (server and clients, one process)  goal <= 150 MB: %s\n", float64(peak)/1e6, verdict(peak <= 150e6))
+	fmt.Printf("  peak RSS        %.0f MB (the meetingd process)  goal <= 150 MB: %s\n", float64(peak)/1e6, verdict(peak <= 150e6))
 	if during.writes.p99() > time.Second || peak > 150e6 || during.errors.Load() > 0 {
 		return fmt.Errorf("goals missed")
 	}
@@ -181,19 +193,4 @@ func importStatus(url, token string) (calendar.ImportStatus, error) {
 		return st, fmt.Errorf("import status answered %d", resp.StatusCode)
 	}
 	return st, json.NewDecoder(resp.Body).Decode(&st)
-}
-
-// peakRSS is this process's peak resident memory, from /proc.
-func peakRSS() (int64, error) {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb * 1024, err
-		}
-	}
-	return 0, fmt.Errorf("no VmHWM in /proc/self/status")
 }

@@ -4,12 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"meetingd/decisions"
@@ -23,7 +28,7 @@ import (
 // lateness is measured in real time without waiting out a window.
 type shifted struct{ off atomic.Int64 }
 
-func (c *shifted) Now() time.Time   { return time.Now().UTC().Add(time.Duration(c.off.Load())) }
+func (c *shifted) Now() time.Time      { return time.Now().UTC().Add(time.Duration(c.off.Load())) }
 func (c *shifted) set(d time.Duration) { c.off.Store(int64(d)) }
 
 // service is a real meetingd on a fresh SQLite file in dir, mailing a
@@ -120,12 +125,15 @@ func (s *service) users(ctx context.Context, prefix string, n int) ([]people.Per
 	return ps, tokens, nil
 }
 
-// queueMail opens decisions by owner, each inviting all of invitees, until
-// about n invitation emails are queued.
+// queueMail opens decisions by owner, each inviting all of invitees (but
+// the owner, who is not invited to their own decision), until n
+// invitation emails are queued.
 func (s *service) queueMail(ctx context.Context, owner people.Person, invitees []people.Person, n int) error {
-	emails := make([]string, len(invitees))
-	for i, p := range invitees {
-		emails[i] = p.Email
+	var emails []string
+	for _, p := range invitees {
+		if p.ID != owner.ID {
+			emails = append(emails, p.Email)
+		}
 	}
 	for made := 0; made < n; made += len(emails) {
 		in := decisions.Input{Title: fmt.Sprintf("Queued %d", made), Proposal: "Load: invitations to deliver.",
@@ -135,6 +143,90 @@ func (s *service) queueMail(ctx context.Context, owner people.Person, invitees [
 		}
 	}
 	return nil
+}
+
+// buildMeetingd builds the meetingd binary of this checkout into dir,
+// unless binary names one already.
+func buildMeetingd(ctx context.Context, dir, binary string) (string, error) {
+	if binary != "" {
+		return binary, nil
+	}
+	binary = filepath.Join(dir, "meetingd")
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", binary, "meetingd/cmd/meetingd").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build meetingd: %v\n%s", err, out)
+	}
+	return binary, nil
+}
+
+// child is `meetingd serve` in a process of its own, on the service's
+// database and SMTP server.
+type child struct {
+	cmd *exec.Cmd
+	url string
+}
+
+// startChild starts binary serving s's database, and waits until it
+// answers.
+func (s *service) startChild(ctx context.Context, binary string, log io.Writer) (*child, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(binary, "serve", "--db", s.Cfg.DB, "--smtp", s.smtp.URL(), "--addr", addr, "--poll", "1s",
+		"--operators", strings.Join(s.Cfg.Operators, ","))
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	c := &child{cmd: cmd, url: "http://" + addr}
+	err = waitFor(ctx, 30*time.Second, func() (bool, error) {
+		resp, err := http.Get(c.url + "/healthz")
+		if err != nil {
+			return false, nil
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, nil
+	})
+	if err != nil {
+		c.stop()
+		return nil, fmt.Errorf("meetingd did not start: %w", err)
+	}
+	return c, nil
+}
+
+// peakRSS is the child's peak resident memory so far.
+func (c *child) peakRSS() (int64, error) {
+	return peakRSS(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
+}
+
+func (c *child) stop() {
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	c.cmd.Wait()
+}
+
+// freeAddr is a loopback address nothing listens on.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// peakRSS is a process's peak resident memory, from its /proc status.
+func peakRSS(status string) (int64, error) {
+	b, err := os.ReadFile(status)
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb * 1024, err
+		}
+	}
+	return 0, fmt.Errorf("no VmHWM in %s", status)
 }
 
 // waitFor polls cond every 20 ms until it holds or limit passes.

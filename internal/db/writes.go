@@ -75,25 +75,27 @@ func busy(err error) error {
 	return err
 }
 
-// writeQueue hands out the one write turn in arrival order, the
-// scheduler's writers ahead of requests'.
+// writeQueue hands out the one write turn in arrival order, alternating
+// between the scheduler's writers and requests' when both wait.
 type writeQueue struct {
-	mu      sync.Mutex
-	busy    bool
-	ahead   []chan struct{} // writers under Ahead
-	waiters []chan struct{}
+	mu        sync.Mutex
+	busy      bool
+	ahead     []chan struct{} // writers under Ahead
+	waiters   []chan struct{}
+	lastAhead bool // the turn last went to a writer under Ahead
 }
 
 type waitKey struct{}
 
 type aheadKey struct{}
 
-// Ahead returns ctx whose writes take their turn before those of
-// requests waiting already. The scheduler's runners write under it: a
-// decision's close or an email's "sent" mark is one short transaction
-// that cannot wait behind hundreds of clients' writes without the close
-// running late or delivery crawling. There are only a few runners, so
-// requests still get every other turn or so.
+// Ahead returns ctx whose writes take every other turn while requests
+// wait, however many requests wait already. The scheduler's runners write
+// under it: a decision's close or an email's "sent" mark is one short
+// transaction that cannot wait behind hundreds of clients' writes without
+// the close running late or delivery crawling. Every other turn, not
+// every turn: an import's transactions, back to back, would otherwise
+// keep requests waiting until it ends.
 func Ahead(ctx context.Context) context.Context {
 	return context.WithValue(ctx, aheadKey{}, true)
 }
@@ -161,10 +163,10 @@ func (q *writeQueue) release() {
 	defer q.mu.Unlock()
 	var next chan struct{}
 	switch {
-	case len(q.ahead) > 0:
-		next, q.ahead = q.ahead[0], q.ahead[1:]
+	case len(q.ahead) > 0 && (!q.lastAhead || len(q.waiters) == 0):
+		next, q.ahead, q.lastAhead = q.ahead[0], q.ahead[1:], true
 	case len(q.waiters) > 0:
-		next, q.waiters = q.waiters[0], q.waiters[1:]
+		next, q.waiters, q.lastAhead = q.waiters[0], q.waiters[1:], false
 	default:
 		q.busy = false
 		return

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -37,8 +38,8 @@ func (q *writeQueue) queued(n int) {
 	}
 }
 
-// The scheduler's writes go before requests already waiting; requests
-// keep their order among themselves.
+// The scheduler's writes go before requests already waiting, taking every
+// other turn while requests wait; each line keeps its order.
 func TestAheadWritersGoFirst(t *testing.T) {
 	d := openTest(t)
 	ctx := context.Background()
@@ -61,10 +62,12 @@ func TestAheadWritersGoFirst(t *testing.T) {
 	d.writes.queued(2)
 	write(Ahead(ctx), "close")
 	d.writes.queued(3)
+	write(Ahead(ctx), "import")
+	d.writes.queued(4)
 	close(hold)
 	wg.Wait()
-	if len(order) != 3 || order[0] != "close" || order[1] != "request 1" || order[2] != "request 2" {
-		t.Fatalf("order %v, want the close first, then the requests in turn", order)
+	if want := []string{"close", "request 1", "import", "request 2"}; !slices.Equal(order, want) {
+		t.Fatalf("order %v, want %v", order, want)
 	}
 }
 

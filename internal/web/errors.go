@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -75,7 +76,14 @@ func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
 
 // readBody reads a non-JSON body of at most limit bytes.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	// Sized from Content-Length when it is given: growing by doubling, a
+	// 25 MB upload left about twice that behind for the collector.
+	var buf bytes.Buffer
+	if n := r.ContentLength; n > 0 && n <= limit {
+		buf.Grow(int(n) + 1)
+	}
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
+	b := buf.Bytes()
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		return nil, errs.Errorf(errs.TooLarge, "request body is over %d bytes", tooBig.Limit)
