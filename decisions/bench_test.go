@@ -2,10 +2,12 @@ package decisions_test
 
 import (
 	"fmt"
-	"meetingd/internal/apptest"
-	"meetingd/internal/jobs"
 	"testing"
 	"time"
+
+	"meetingd/internal/apptest"
+	"meetingd/internal/floor"
+	"meetingd/internal/jobs"
 )
 
 // BenchmarkClose10kOf1M closes 10,000 decisions that fall due at the same
@@ -75,6 +77,9 @@ func BenchmarkClose10kOf1M(b *testing.B) {
 	if accepted != due || sent != 3*due {
 		b.Fatalf("accepted %d, emails delivered %d", accepted, sent)
 	}
+	floorRate := floor.SQLiteClaim(b, stored, due, 500)
 	b.ReportMetric(float64(due*b.N)/closing.Seconds(), "decisions/s")
 	b.ReportMetric(float64(3*due*b.N)/delivering.Seconds(), "emails/s")
+	b.ReportMetric(floorRate, "floor-closes/s")
+	b.ReportMetric(float64(due*b.N)/closing.Seconds()/floorRate, "x-floor")
 }

@@ -7,11 +7,14 @@ import (
 	"time"
 
 	"meetingd/internal/clock"
+	"meetingd/internal/floor"
 	"meetingd/internal/jobs"
 )
 
 // BenchmarkRunDue10kOf1M claims and runs 10,000 due jobs while 1,000,000
 // others wait for later: the cost of a busy minute on a large install.
+// Beside it, in the same run, the raw SQLite floor of ../shared/floors:
+// the same claim, hand-written.
 func BenchmarkRunDue10kOf1M(b *testing.B) {
 	const pending, due = 1_000_000, 10_000
 	d := open(b)
@@ -45,5 +48,10 @@ func BenchmarkRunDue10kOf1M(b *testing.B) {
 		d.MustExec(`UPDATE jobs SET state = 'pending', run_at = due_at WHERE id <= ?`, due)
 		b.StartTimer()
 	}
-	b.ReportMetric(float64(due*b.N)/b.Elapsed().Seconds(), "jobs/s")
+	rate := float64(due*b.N) / b.Elapsed().Seconds()
+	b.StopTimer()
+	floorRate := floor.SQLiteClaim(b, pending, due, 500)
+	b.ReportMetric(rate, "jobs/s")
+	b.ReportMetric(floorRate, "floor-jobs/s")
+	b.ReportMetric(rate/floorRate, "x-floor")
 }
