@@ -29,7 +29,7 @@ func (l *Local) scheduleExtend(ctx context.Context, now time.Time) error {
 func (l *Local) runExtend(ctx context.Context, j jobs.Job) error {
 	var rows []string
 	err := l.DB.SelectContext(ctx, &rows, `SELECT e.data FROM local_events e JOIN calendars c ON c.id = e.calendar_id
-		WHERE c.kind = 'local' AND e.cancelled = 0`)
+		WHERE c.kind = 'local' AND e.cancelled = FALSE`)
 	if err != nil {
 		return fmt.Errorf("recurring events: %w", err)
 	}

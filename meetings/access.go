@@ -12,7 +12,7 @@ import (
 // roleOf is the actor's role in the occurrence, "" if not invited.
 func roleOf(ctx context.Context, q db.Queryer, occID, personID int64) (string, error) {
 	var roles []string
-	err := q.SelectContext(ctx, &roles, q.Rebind(`SELECT role FROM attendees WHERE occurrence_id = ? AND person_id = ? AND removed = 0`),
+	err := q.SelectContext(ctx, &roles, q.Rebind(`SELECT role FROM attendees WHERE occurrence_id = ? AND person_id = ? AND removed = FALSE`),
 		occID, personID)
 	if err != nil {
 		return "", fmt.Errorf("role in occurrence %d: %w", occID, err)

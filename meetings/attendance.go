@@ -50,7 +50,7 @@ func (s *Service) RecordAttendance(ctx context.Context, a people.Actor, occID in
 		}
 		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE attendees SET
 			attendance = COALESCE(?, attendance), rsvp = COALESCE(?, rsvp)
-			WHERE occurrence_id = ? AND person_id = ? AND removed = 0`), p.Attendance, p.RSVP, occID, who.ID)
+			WHERE occurrence_id = ? AND person_id = ? AND removed = FALSE`), p.Attendance, p.RSVP, occID, who.ID)
 		if err != nil {
 			return fmt.Errorf("record attendance: %w", err)
 		}

@@ -46,7 +46,7 @@ var roleRank = map[string]int{RoleOrganizer: 0, RoleSpeaker: 1, RoleRequired: 2,
 func attendees(ctx context.Context, q db.Queryer, occID int64) ([]Attendee, error) {
 	var out []Attendee
 	err := q.SelectContext(ctx, &out, q.Rebind(`SELECT occurrence_id, person_id, role, rsvp, attendance, removed
-		FROM attendees WHERE occurrence_id = ? AND removed = 0`), occID)
+		FROM attendees WHERE occurrence_id = ? AND removed = FALSE`), occID)
 	if err != nil {
 		return nil, fmt.Errorf("attendees of occurrence %d: %w", occID, err)
 	}
@@ -64,7 +64,7 @@ func attendees(ctx context.Context, q db.Queryer, occID int64) ([]Attendee, erro
 // attendeeIDs are the people behind an occurrence's current attendees.
 func attendeeIDs(ctx context.Context, q db.Queryer, occID int64) ([]int64, error) {
 	var ids []int64
-	err := q.SelectContext(ctx, &ids, q.Rebind(`SELECT person_id FROM attendees WHERE occurrence_id = ? AND removed = 0`), occID)
+	err := q.SelectContext(ctx, &ids, q.Rebind(`SELECT person_id FROM attendees WHERE occurrence_id = ? AND removed = FALSE`), occID)
 	if err != nil {
 		return nil, fmt.Errorf("attendees of occurrence %d: %w", occID, err)
 	}

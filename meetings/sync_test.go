@@ -98,7 +98,7 @@ func TestLargeSyncStoresEveryRow(t *testing.T) {
 		`SELECT count(*) FROM series`:                                          n,
 		`SELECT count(*) FROM notes_docs`:                                      n,
 		`SELECT count(*) FROM notes_sections`:                                  n,
-		`SELECT count(*) FROM attendees WHERE removed = 0`:                     4 * n,
+		`SELECT count(*) FROM attendees WHERE removed = FALSE`:                 4 * n,
 		`SELECT count(*) FROM people WHERE email LIKE 'guest%'`:                n,
 		`SELECT count(DISTINCT subject) FROM jobs WHERE kind = 'notes.shared'`: n,
 		`SELECT count(*) FROM jobs WHERE kind = 'preread.deadline'`:            n,

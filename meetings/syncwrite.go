@@ -164,7 +164,7 @@ func (w *syncTx) upsertSeries(ctx context.Context, sources []Event) error {
 			VALUES `+values(end-start, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")+`
 			ON CONFLICT (calendar_id, uid) DO UPDATE SET title = excluded.title, description = excluded.description,
 				organizer_id = excluded.organizer_id, recurrence = excluded.recurrence, time_zone = excluded.time_zone,
-				private = excluded.private, cancelled = 0, updated_at = excluded.updated_at
+				private = excluded.private, cancelled = FALSE, updated_at = excluded.updated_at
 			RETURNING id, uid`), args...)
 		if err != nil {
 			return fmt.Errorf("store %d series: %w", end-start, err)
@@ -211,7 +211,7 @@ func (w *syncTx) series(ctx context.Context, se SeriesEvents) error {
 	}
 	var gone []string
 	err := w.q.SelectContext(ctx, &gone, w.q.Rebind(`SELECT recurrence_id FROM occurrences
-		WHERE series_id = ? AND cancelled = 0 AND starts_at >= ? AND starts_at < ?`), seriesID, se.From.UTC(), se.To.UTC())
+		WHERE series_id = ? AND cancelled = FALSE AND starts_at >= ? AND starts_at < ?`), seriesID, se.From.UTC(), se.To.UTC())
 	if err != nil {
 		return fmt.Errorf("occurrences of series %s: %w", se.UID, err)
 	}
@@ -271,7 +271,7 @@ func (w *syncTx) update(ctx context.Context, cur Occurrence, ev Event) error {
 		state = PreReadPending // moved later: the deadline is ahead again
 	}
 	err := w.q.GetContext(ctx, &cur, w.q.Rebind(`
-		UPDATE occurrences SET title = ?, starts_at = ?, ends_at = ?, time_zone = ?, cancelled = 0,
+		UPDATE occurrences SET title = ?, starts_at = ?, ends_at = ?, time_zone = ?, cancelled = FALSE,
 			pre_read_state = ?, pre_read_due_at = ?, updated_at = ?
 		WHERE id = ? RETURNING `+occColumns),
 		titleOf(ev), start, end, zoneOf(ev), state, due, w.now, cur.ID)
@@ -385,7 +385,7 @@ func (w *syncTx) attendees(ctx context.Context, occs []newOccurrence) error {
 		}
 		_, err := w.q.ExecContext(ctx, w.q.Rebind(`
 			INSERT INTO attendees (occurrence_id, person_id, role, rsvp) VALUES `+values(end-start, "(?, ?, ?, ?)")+`
-			ON CONFLICT (occurrence_id, person_id) DO UPDATE SET role = excluded.role, rsvp = excluded.rsvp, removed = 0`),
+			ON CONFLICT (occurrence_id, person_id) DO UPDATE SET role = excluded.role, rsvp = excluded.rsvp, removed = FALSE`),
 			args...)
 		if err != nil {
 			return fmt.Errorf("store %d attendees: %w", end-start, err)
@@ -397,7 +397,7 @@ func (w *syncTx) attendees(ctx context.Context, occs []newOccurrence) error {
 // removeAttendees marks removed those the event no longer lists; their
 // history stays.
 func (w *syncTx) removeAttendees(ctx context.Context, occID int64, ev Event) error {
-	query := `UPDATE attendees SET removed = 1 WHERE occurrence_id = ?`
+	query := `UPDATE attendees SET removed = TRUE WHERE occurrence_id = ?`
 	args := []any{occID}
 	for _, a := range ev.Humans() {
 		args = append(args, w.people[a.Email])
@@ -434,8 +434,8 @@ func (w *syncTx) cancel(ctx context.Context, seriesID int64, rid string) error {
 		return err
 	}
 	var ids []int64
-	err := w.q.SelectContext(ctx, &ids, w.q.Rebind(`UPDATE occurrences SET cancelled = 1, updated_at = ?
-		WHERE series_id = ? AND recurrence_id = ? AND cancelled = 0 RETURNING id`), w.now, seriesID, rid)
+	err := w.q.SelectContext(ctx, &ids, w.q.Rebind(`UPDATE occurrences SET cancelled = TRUE, updated_at = ?
+		WHERE series_id = ? AND recurrence_id = ? AND cancelled = FALSE RETURNING id`), w.now, seriesID, rid)
 	if err != nil {
 		return fmt.Errorf("cancel occurrence: %w", err)
 	}

@@ -64,10 +64,10 @@ func (s *Service) Upcoming(ctx context.Context, a people.Actor, from time.Time, 
 	query := `SELECT ` + prefixed("o.", occColumns) + ` FROM occurrences o `
 	var args []any
 	if !a.Operator {
-		query += `JOIN attendees a ON a.occurrence_id = o.id AND a.person_id = ? AND a.removed = 0 `
+		query += `JOIN attendees a ON a.occurrence_id = o.id AND a.person_id = ? AND a.removed = FALSE `
 		args = append(args, a.PersonID)
 	}
-	query += `WHERE o.cancelled = 0 AND o.stage = 0 AND o.starts_at >= ? `
+	query += `WHERE o.cancelled = FALSE AND o.stage = 0 AND o.starts_at >= ? `
 	args = append(args, from.UTC())
 	if after != nil {
 		query += `AND (o.starts_at > ? OR (o.starts_at = ? AND o.id > ?)) `
@@ -86,7 +86,7 @@ func (s *Service) Upcoming(ctx context.Context, a people.Actor, from time.Time, 
 // doc's sections in order.
 func seriesOccurrences(ctx context.Context, q db.Queryer, seriesID int64) ([]Occurrence, error) {
 	var out []Occurrence
-	err := q.SelectContext(ctx, &out, q.Rebind(`SELECT `+occColumns+` FROM occurrences WHERE series_id = ? AND cancelled = 0
+	err := q.SelectContext(ctx, &out, q.Rebind(`SELECT `+occColumns+` FROM occurrences WHERE series_id = ? AND cancelled = FALSE
 		AND stage = 0 ORDER BY starts_at DESC`), seriesID)
 	if err != nil {
 		return nil, fmt.Errorf("occurrences of series %d: %w", seriesID, err)
@@ -120,8 +120,8 @@ func splitCols(cols string) []string {
 func (s *Service) PreReadsToPublish(ctx context.Context, personID int64, limit int) ([]Occurrence, error) {
 	var out []Occurrence
 	err := s.DB.SelectContext(ctx, &out, s.DB.Rebind(`SELECT `+prefixed("o.", occColumns)+` FROM occurrences o
-		JOIN attendees a ON a.occurrence_id = o.id AND a.person_id = ? AND a.removed = 0 AND a.role IN ('organizer', 'speaker')
-		WHERE o.cancelled = 0 AND o.stage = 0 AND o.starts_at > ? AND o.pre_read_state IN ('pending', 'missing')
+		JOIN attendees a ON a.occurrence_id = o.id AND a.person_id = ? AND a.removed = FALSE AND a.role IN ('organizer', 'speaker')
+		WHERE o.cancelled = FALSE AND o.stage = 0 AND o.starts_at > ? AND o.pre_read_state IN ('pending', 'missing')
 		ORDER BY o.pre_read_due_at, o.id LIMIT ?`), personID, s.Clock.Now(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("pre-reads to publish: %w", err)
@@ -144,7 +144,7 @@ func (s *Service) DeadlinesOf(ctx context.Context, personID int64, since time.Ti
 	var out []Deadline
 	err := s.DB.SelectContext(ctx, &out, s.DB.Rebind(`SELECT o.id, o.title, o.pre_read_due_at, a.role
 		FROM attendees a JOIN occurrences o ON o.id = a.occurrence_id
-		WHERE a.person_id = ? AND a.removed = 0 AND o.cancelled = 0 AND o.stage = 0 AND o.starts_at >= ?
+		WHERE a.person_id = ? AND a.removed = FALSE AND o.cancelled = FALSE AND o.stage = 0 AND o.starts_at >= ?
 		ORDER BY o.pre_read_due_at LIMIT ?`), personID, since, limit)
 	if err != nil {
 		return nil, fmt.Errorf("pre-read deadlines of person %d: %w", personID, err)

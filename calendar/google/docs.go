@@ -296,7 +296,7 @@ func (g *Source) markSections(ctx context.Context, st *docState, occs []meetings
 		if !confirmed {
 			return nil
 		}
-		_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE google_docs SET filled = 1, updated_at = ? WHERE series_id = ?`), now, st.seriesID)
+		_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE google_docs SET filled = TRUE, updated_at = ? WHERE series_id = ?`), now, st.seriesID)
 		if err != nil {
 			return fmt.Errorf("record doc of series %d: %w", st.seriesID, err)
 		}
@@ -320,9 +320,9 @@ func (g *Source) confirmSections(ctx context.Context, cl *googleClient, st *docS
 			if !st.sectioned[o.ID] {
 				continue
 			}
-			q := `UPDATE google_sections SET confirmed = 1 WHERE occurrence_id = ?`
+			q := `UPDATE google_sections SET confirmed = TRUE WHERE occurrence_id = ?`
 			if !found[o.ID] {
-				q = `DELETE FROM google_sections WHERE occurrence_id = ? AND confirmed = 0`
+				q = `DELETE FROM google_sections WHERE occurrence_id = ? AND confirmed = FALSE`
 				delete(st.sectioned, o.ID)
 			}
 			if _, err := tx.ExecContext(ctx, tx.Rebind(q), o.ID); err != nil {

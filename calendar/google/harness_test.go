@@ -245,7 +245,7 @@ func (h *googleHarness) attendeeRoles(occID int64) map[string]string {
 		Role  string `db:"role"`
 	}
 	err := h.DB.Select(&rows, `SELECT p.email, a.role FROM attendees a JOIN people p ON p.id = a.person_id
-		WHERE a.occurrence_id = ? AND a.removed = 0`, occID)
+		WHERE a.occurrence_id = ? AND a.removed = FALSE`, occID)
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -463,7 +463,7 @@ func (g *Source) expandAll(ctx context.Context, cal calRow) error {
 	now := g.Clock.Now()
 	var uids []string
 	err := g.DB.SelectContext(ctx, &uids, g.DB.Rebind(`SELECT series_uid FROM google_events
-		WHERE calendar_id = ? AND recurring = 1 AND status <> 'cancelled'`), cal.ID)
+		WHERE calendar_id = ? AND recurring = TRUE AND status <> 'cancelled'`), cal.ID)
 	if err != nil {
 		return fmt.Errorf("recurring series of calendar %d: %w", cal.ID, err)
 	}

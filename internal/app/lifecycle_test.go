@@ -46,7 +46,7 @@ func occurrences(t *testing.T, ta *testApp) []occRow {
 	t.Helper()
 	var rows []occRow
 	err := ta.DB.Select(&rows, `SELECT o.id, s.uid, o.title, o.starts_at, o.pre_read_state, o.pre_read_due_at
-		FROM occurrences o JOIN series s ON s.id = o.series_id WHERE o.cancelled = 0 ORDER BY o.starts_at`)
+		FROM occurrences o JOIN series s ON s.id = o.series_id WHERE o.cancelled = FALSE ORDER BY o.starts_at`)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,12 +8,12 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"meetingd/internal/app"
 	"meetingd/internal/clock"
+	"meetingd/internal/dbtest"
 	"meetingd/internal/people"
 )
 
@@ -62,7 +62,7 @@ func Config(fn func(*app.Config)) Option { return func(o *Options) { fn(&o.Confi
 func New(t testing.TB, now time.Time, opts ...Option) *App {
 	t.Helper()
 	o := Options{Config: app.Defaults(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	o.Config.DB = filepath.Join(t.TempDir(), "meetingd.db")
+	o.Config.DB = dbtest.DSN(t)
 	o.Config.Operators = []string{"ops@example.com"}
 	o.Config.BaseURL = "https://meetingd.test"
 	for _, opt := range opts {

@@ -16,8 +16,12 @@ type Clock interface {
 // Real is the wall clock, in UTC.
 type Real struct{}
 
+// Precision is what every clock's time is held to: PostgreSQL keeps
+// microseconds, so both databases hold the very values they were given.
+const Precision = time.Microsecond
+
 // Now returns the current wall-clock time in UTC.
-func (Real) Now() time.Time { return time.Now().UTC() }
+func (Real) Now() time.Time { return time.Now().UTC().Truncate(Precision) }
 
 // Fake is a clock that only moves when told to. Safe for concurrent use.
 type Fake struct {
@@ -26,7 +30,7 @@ type Fake struct {
 }
 
 // NewFake returns a fake clock standing at t.
-func NewFake(t time.Time) *Fake { return &Fake{t: t.UTC()} }
+func NewFake(t time.Time) *Fake { return &Fake{t: t.UTC().Truncate(Precision)} }
 
 // Now returns the fake clock's time.
 func (f *Fake) Now() time.Time {
@@ -38,7 +42,7 @@ func (f *Fake) Now() time.Time {
 // Set moves the clock to t.
 func (f *Fake) Set(t time.Time) {
 	f.mu.Lock()
-	f.t = t.UTC()
+	f.t = t.UTC().Truncate(Precision)
 	f.mu.Unlock()
 }
 
@@ -46,7 +50,7 @@ func (f *Fake) Set(t time.Time) {
 func (f *Fake) Advance(d time.Duration) time.Time {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.t = f.t.Add(d)
+	f.t = f.t.Add(d).Truncate(Precision)
 	return f.t
 }
 
@@ -68,7 +72,7 @@ func NewAccelerated(origin time.Time, factor float64) *Accelerated {
 // Now returns the accelerated time.
 func (a *Accelerated) Now() time.Time {
 	elapsed := a.wall().Sub(a.started)
-	return a.origin.Add(time.Duration(float64(elapsed) * a.factor)).UTC()
+	return a.origin.Add(time.Duration(float64(elapsed) * a.factor)).UTC().Truncate(Precision)
 }
 
 // Factor is how many virtual seconds pass per real second.

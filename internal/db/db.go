@@ -1,5 +1,7 @@
-// Package db opens meetingd's SQLite database and applies its embedded,
-// numbered migrations.
+// Package db opens meetingd's database, the embedded SQLite file by default
+// or PostgreSQL for several replicas, and applies its embedded, numbered
+// migrations. dialect.go is the one seam between the two: domain SQL is
+// written once, with ? placeholders rebound for PostgreSQL.
 package db
 
 import (
@@ -10,20 +12,23 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strings"
 
+	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL, as "pgx"
 	"github.com/jmoiron/sqlx"
 	_ "github.com/mattn/go-sqlite3" // the embedded default store
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations
 var migrations embed.FS
 
-// Open opens (creating if needed) the SQLite file at path with WAL, foreign
-// keys and a busy timeout, and brings its schema up to date, logging each
-// migration it applies to log.
-func Open(ctx context.Context, path string, log *slog.Logger) (*DB, error) {
-	db, err := OpenNoMigrate(path)
+// Open opens the database dsn names, a postgres:// URL or else a SQLite
+// file (created if needed, with WAL, foreign keys and a busy timeout), and
+// brings its schema up to date, logging each migration it applies to log.
+func Open(ctx context.Context, dsn string, log *slog.Logger) (*DB, error) {
+	db, err := OpenNoMigrate(dsn)
 	if err != nil {
 		return nil, err
 	}
@@ -34,11 +39,19 @@ func Open(ctx context.Context, path string, log *slog.Logger) (*DB, error) {
 	return db, nil
 }
 
+// IsPostgres reports whether dsn names a PostgreSQL database.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
 // maxConns bounds the connections open at once: one writer and readers.
 const maxConns = 16
 
 // OpenNoMigrate opens the database without touching its schema.
-func OpenNoMigrate(path string) (*DB, error) {
+func OpenNoMigrate(dsn string) (*DB, error) {
+	if IsPostgres(dsn) {
+		return openPostgres(dsn)
+	}
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
 	q.Set("_foreign_keys", "on")
@@ -47,27 +60,63 @@ func OpenNoMigrate(path string) (*DB, error) {
 	// Writers take the lock at BEGIN, so two writers queue on the busy
 	// timeout instead of deadlocking on a read-to-write upgrade.
 	q.Set("_txlock", "immediate")
-	dsn := "file:" + path + "?" + q.Encode()
-	db, err := sqlx.Open("sqlite3", dsn)
+	db, err := sqlx.Open("sqlite3", "file:"+dsn+"?"+q.Encode())
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, fmt.Errorf("open %s: %w", dsn, err)
 	}
-	if err := db.Ping(); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	// Each connection keeps its own page cache (2 MB): unbounded, a burst
-	// of requests held hundreds of them, and a 100,000-event import under
-	// load peaked at 675 MB. Beyond this many, readers wait their turn;
-	// two CPUs cannot serve more at once anyway.
-	db.SetMaxOpenConns(maxConns)
-	db.SetMaxIdleConns(maxConns)
-	return &DB{DB: db}, nil
+	return ready(db, dsn, true)
 }
 
-// Migrate applies every embedded migration not yet applied.
+func openPostgres(dsn string) (*DB, error) {
+	db, err := sqlx.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", Redact(dsn), err)
+	}
+	return ready(db, dsn, false)
+}
+
+func ready(db *sqlx.DB, dsn string, queue bool) (*DB, error) {
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", Redact(dsn), err)
+	}
+	// Each SQLite connection keeps its own page cache (2 MB): unbounded, a
+	// burst of requests held hundreds of them, and a 100,000-event import
+	// under load peaked at 675 MB. Beyond this many, readers wait their
+	// turn; two CPUs cannot serve more at once anyway. PostgreSQL's
+	// connections are a server's resource: the same bound spares it.
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
+	return &DB{DB: db, dsn: dsn, queued: queue}, nil
+}
+
+// Redact is dsn without its password, for logs and errors.
+func Redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "redacted")
+	}
+	return u.String()
+}
+
+// Migrate applies every embedded migration not yet applied. On
+// PostgreSQL it holds a session lock meanwhile, so replicas starting at
+// once migrate one after another.
 func Migrate(ctx context.Context, db *DB, log *slog.Logger) error {
-	p, err := goose.NewProvider(goose.DialectSQLite3, db.DB.DB, mustSub(migrations, "migrations"))
+	dialect, dir := goose.DialectSQLite3, "migrations/sqlite"
+	var opts []goose.ProviderOption
+	if db.Postgres() {
+		dialect, dir = goose.DialectPostgres, "migrations/postgres"
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return fmt.Errorf("migrations: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(dialect, db.DB.DB, mustSub(migrations, dir), opts...)
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}

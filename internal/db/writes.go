@@ -15,13 +15,17 @@ import (
 )
 
 // DB is meetingd's database: a pool of connections that read freely (WAL
-// lets readers and a writer work at once), and writers that queue inside
-// the process for their turn, first come first served. SQLite takes one
-// writer at a time; queued here, a writer waits its turn in order instead
-// of polling the file lock, and gives up at its context's deadline with a
-// Busy error rather than failing with "database is locked".
+// lets readers and a writer work at once), and, on SQLite, writers that
+// queue inside the process for their turn, first come first served.
+// SQLite takes one writer at a time; queued here, a writer waits its turn
+// in order instead of polling the file lock, and gives up at its
+// context's deadline with a Busy error rather than failing with "database
+// is locked". PostgreSQL takes many writers at once, locking rows: there
+// writers do not queue.
 type DB struct {
 	*sqlx.DB
+	dsn    string
+	queued bool // SQLite: writers take turns
 	writes writeQueue
 }
 
@@ -31,7 +35,7 @@ var ErrBusy = errs.Errorf(errs.Unavailable, "meetingd is busy writing; try again
 // InTx runs fn in a write transaction, once the queue gives this writer
 // its turn, committing if it returns nil.
 func InTx(ctx context.Context, d *DB, fn func(tx *sqlx.Tx) error) error {
-	release, err := d.writes.acquire(ctx)
+	release, err := d.turn(ctx)
 	if err != nil {
 		return err
 	}
@@ -52,21 +56,33 @@ func InTx(ctx context.Context, d *DB, fn func(tx *sqlx.Tx) error) error {
 
 // ExecContext runs one write outside a transaction, in its turn.
 func (d *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	release, err := d.writes.acquire(ctx)
+	release, err := d.turn(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	res, err := d.DB.ExecContext(ctx, query, args...)
+	res, err := d.DB.ExecContext(ctx, d.Rebind(query), args...)
 	return res, busy(err)
 }
 
+// turn waits for this writer's turn; PostgreSQL's writers need none.
+func (d *DB) turn(ctx context.Context) (release func(), err error) {
+	if !d.queued {
+		return func() {}, nil
+	}
+	return d.writes.acquire(ctx)
+}
+
 // busy turns SQLite's "database is locked" (another process held the
-// lock past the busy timeout: a CLI command beside the server) into the
-// same Busy error as a write queue that ran out of time.
+// lock past the busy timeout: a CLI command beside the server), and
+// PostgreSQL's deadlocks and lock timeouts, into the same Busy error as a
+// write queue that ran out of time.
 func busy(err error) error {
 	var se sqlite3.Error
 	if errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked) {
+		return fmt.Errorf("%w (%v)", ErrBusy, err)
+	}
+	if pgBusy(err) {
 		return fmt.Errorf("%w (%v)", ErrBusy, err)
 	}
 	if errors.Is(err, context.DeadlineExceeded) && errs.Code(err) == errs.Internal {

@@ -100,13 +100,14 @@ func Cancel(ctx context.Context, q db.Queryer, now time.Time, subject string, ki
 
 // Claim takes up to limit due jobs of lane for worker and leases them until
 // leaseEnd: a claimed job's run_at moves to leaseEnd, so if its worker dies
-// it is due again then. The lease number it returns is the fencing token
+// it is due again then. On PostgreSQL, rows another replica is claiming
+// are skipped, so no two claim the same job. The lease number it returns is the fencing token
 // Complete and Fail check.
 func Claim(ctx context.Context, q db.Queryer, lane, worker string, now, leaseEnd time.Time, limit int) ([]Job, error) {
 	var claimed []Job
 	err := q.SelectContext(ctx, &claimed, q.Rebind(`
 		UPDATE jobs SET run_at = ?, claimed_by = ?, attempts = attempts + 1, lease = lease + 1, updated_at = ?
-		WHERE id IN (`+ClaimQuery+`)
+		WHERE id IN (`+ClaimQuery+db.SkipLocked(q)+`)
 		RETURNING `+claimColumns),
 		leaseEnd, worker, now, lane, now, limit)
 	if err != nil {
@@ -141,7 +142,7 @@ func CompleteAll(ctx context.Context, q db.Queryer, now time.Time, js []Job) (in
 			args = append(args, j.ID, j.Lease)
 		}
 		res, err := q.ExecContext(ctx, q.Rebind(`UPDATE jobs SET state = 'done', claimed_by = '', last_error = '', updated_at = ?
-			WHERE state = 'pending' AND (id, lease) IN (VALUES `+strings.TrimSuffix(strings.Repeat("(?, ?), ", len(part)), ", ")+`)`), args...)
+			WHERE state = 'pending' AND (id, lease) IN (VALUES `+strings.TrimSuffix(strings.Repeat("(CAST(? AS BIGINT), CAST(? AS BIGINT)), ", len(part)), ", ")+`)`), args...)
 		if err != nil {
 			return done, fmt.Errorf("complete %d jobs: %w", len(part), err)
 		}

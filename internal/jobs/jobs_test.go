@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +13,7 @@ import (
 
 	"meetingd/internal/clock"
 	"meetingd/internal/db"
+	"meetingd/internal/dbtest"
 	"meetingd/internal/jobs"
 )
 
@@ -21,18 +21,14 @@ var t0 = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 
 func open(t testing.TB) *db.DB {
 	t.Helper()
-	d, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "test.db"), quiet())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	return d
+	return dbtest.Open(t)
 }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // The due-work query must be served by an index, whatever the table holds.
 func TestClaimQueryUsesIndex(t *testing.T) {
+	dbtest.SkipOnPostgres(t, "EXPLAIN QUERY PLAN is SQLite's")
 	d := open(t)
 	var plan []struct {
 		ID, Parent, NotUsed int

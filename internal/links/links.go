@@ -100,7 +100,7 @@ func LoadKey(ctx context.Context, q db.Queryer) ([]byte, error) {
 	}
 	key := make([]byte, 32)
 	rand.Read(key)
-	if _, err := q.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ('signing_key', ?) ON CONFLICT (name) DO NOTHING`,
+	if _, err := q.ExecContext(ctx, q.Rebind(`INSERT INTO settings (name, value) VALUES ('signing_key', ?) ON CONFLICT (name) DO NOTHING`),
 		hex.EncodeToString(key)); err != nil {
 		return nil, fmt.Errorf("store signing key: %w", err)
 	}

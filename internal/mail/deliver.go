@@ -94,7 +94,7 @@ func (d *Deliverer) due(ctx context.Context, people, ids []int64, now time.Time)
 		col  string
 		vals []int64
 		more string
-	}{{"recipient_id", people, ` AND via_digest = 0 AND not_before <= ?`}, {"id", ids, ``}} {
+	}{{"recipient_id", people, ` AND via_digest = FALSE AND not_before <= ?`}, {"id", ids, ``}} {
 		if len(set.vals) == 0 {
 			continue
 		}
@@ -231,7 +231,7 @@ func (d *Deliverer) digest(ctx context.Context, j jobs.Job) error {
 	}
 	var held []Item
 	err = d.DB.SelectContext(ctx, &held, d.DB.Rebind(`SELECT `+itemColumns+` FROM outbox
-		WHERE recipient_id = ? AND via_digest = 1 AND state = 'pending' ORDER BY id`), pid)
+		WHERE recipient_id = ? AND via_digest = TRUE AND state = 'pending' ORDER BY id`), pid)
 	if err != nil || len(held) == 0 {
 		return err
 	}

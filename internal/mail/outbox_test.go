@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 
 	"meetingd/internal/clock"
 	"meetingd/internal/db"
+	"meetingd/internal/dbtest"
 	"meetingd/internal/jobs"
 	"meetingd/internal/mail"
 	"meetingd/internal/mailtest"
@@ -34,11 +34,7 @@ type rig struct {
 func newRig(t *testing.T) *rig {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	d, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "o.db"), log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
+	d := dbtest.Open(t)
 	c := clock.NewFake(t0)
 	o := &mail.Outbox{Templates: templates.MustLoad(), Clock: c, BaseURL: "https://m.test", Log: log, People: people.Directory{}}
 	o.Register("digest", notes{})

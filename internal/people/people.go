@@ -233,7 +233,7 @@ func ByIDs(ctx context.Context, q db.Queryer, ids []int64) (map[int64]Person, er
 // Operators lists the people who operate this installation.
 func Operators(ctx context.Context, q db.Queryer) ([]Person, error) {
 	var out []Person
-	if err := q.SelectContext(ctx, &out, `SELECT `+columns+` FROM people WHERE operator = 1 ORDER BY id`); err != nil {
+	if err := q.SelectContext(ctx, &out, `SELECT `+columns+` FROM people WHERE operator = TRUE ORDER BY id`); err != nil {
 		return nil, fmt.Errorf("operators: %w", err)
 	}
 	return out, nil
@@ -241,7 +241,7 @@ func Operators(ctx context.Context, q db.Queryer) ([]Person, error) {
 
 // SetOperators makes the people with emails operators, and nobody else.
 func SetOperators(ctx context.Context, q db.Queryer, emails []string, now time.Time) error {
-	if _, err := q.ExecContext(ctx, `UPDATE people SET operator = 0 WHERE operator = 1`); err != nil {
+	if _, err := q.ExecContext(ctx, `UPDATE people SET operator = FALSE WHERE operator = TRUE`); err != nil {
 		return fmt.Errorf("reset operators: %w", err)
 	}
 	for _, e := range emails {
@@ -249,7 +249,7 @@ func SetOperators(ctx context.Context, q db.Queryer, emails []string, now time.T
 		if err != nil {
 			return fmt.Errorf("operators: %w", err)
 		}
-		if _, err := q.ExecContext(ctx, q.Rebind(`UPDATE people SET operator = 1 WHERE id = ?`), p.ID); err != nil {
+		if _, err := q.ExecContext(ctx, q.Rebind(`UPDATE people SET operator = TRUE WHERE id = ?`), p.ID); err != nil {
 			return fmt.Errorf("mark operator %s: %w", e, err)
 		}
 	}

@@ -119,8 +119,8 @@ func snapshot(t *testing.T, ta *testApp) string {
 	for _, q := range []string{
 		`SELECT COUNT(*) FROM occurrences`, `SELECT COUNT(*) FROM series`, `SELECT COUNT(*) FROM calendars`,
 		`SELECT COUNT(*) FROM outbox`, `SELECT COUNT(*) FROM action_items`, `SELECT COUNT(*) FROM jobs WHERE state = 'pending'`,
-		`SELECT pre_read_state || recording_url FROM occurrences LIMIT 1`, `SELECT GROUP_CONCAT(attendance || rsvp) FROM attendees`,
-		`SELECT pre_read || agenda FROM notes_sections LIMIT 1`, `SELECT GROUP_CONCAT(time_zone || work_start || work_end || work_days) FROM people`,
+		`SELECT pre_read_state || recording_url FROM occurrences LIMIT 1`, `SELECT string_agg(attendance || rsvp, ',' ORDER BY occurrence_id, person_id) FROM attendees`,
+		`SELECT pre_read || agenda FROM notes_sections LIMIT 1`, `SELECT string_agg(time_zone || work_start || work_end || work_days, ',' ORDER BY id) FROM people`,
 	} {
 		var s string
 		if err := ta.DB.Get(&s, q); err != nil {

@@ -14,12 +14,14 @@ import (
 	"meetingd/internal/app"
 	"meetingd/internal/apptest"
 	"meetingd/internal/db"
+	"meetingd/internal/dbtest"
 )
 
 // A write that cannot have its turn before the request's wait runs out is
 // answered 503 with Retry-After and the usual JSON error, not 500, and
 // stores nothing; once the turn is free the same request succeeds.
 func TestSaturatedWritesAnswer503(t *testing.T) {
+	dbtest.SkipOnPostgres(t, "PostgreSQL's writers do not queue in the process")
 	ta := newTestApp(t, "", t0, apptest.Config(func(c *app.Config) { c.WriteWait = time.Nanosecond }))
 	tok := ta.Token("ben@example.com")
 	patch := func() (*http.Response, map[string]map[string]string) {
