@@ -11,6 +11,8 @@ import (
 	"meetingd/internal/db"
 	"meetingd/internal/mail"
 	"meetingd/internal/people"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // Reads and writes of many decisions at once, so that a minute in which
@@ -38,11 +40,22 @@ func chunks(ids []int64, fn func(part []int64) error) error {
 
 // getDecisions reads the decisions with ids (those that exist), by id.
 func getDecisions(ctx context.Context, q db.Queryer, ids []int64) ([]Decision, error) {
+	return readDecisions(ctx, q, ids, "")
+}
+
+// lockDecisions is getDecisions for a batch of writes, as lockDecision;
+// rows are locked in id order, so two batches never wait on each other.
+func lockDecisions(ctx context.Context, tx *sqlx.Tx, ids []int64) ([]Decision, error) {
+	ids = slices.Sorted(slices.Values(ids))
+	return readDecisions(ctx, tx, ids, " ORDER BY d.id"+db.ForUpdate(tx))
+}
+
+func readDecisions(ctx context.Context, q db.Queryer, ids []int64, lock string) ([]Decision, error) {
 	var out []Decision
 	err := chunks(ids, func(part []int64) error {
 		list, args := in(part)
 		var ds []Decision
-		if err := q.SelectContext(ctx, &ds, q.Rebind(`SELECT `+decisionColumns+` FROM decisions d WHERE d.id IN `+list), args...); err != nil {
+		if err := q.SelectContext(ctx, &ds, q.Rebind(`SELECT `+decisionColumns+` FROM decisions d WHERE d.id IN `+list+lock), args...); err != nil {
 			return fmt.Errorf("decisions: %w", err)
 		}
 		out = append(out, ds...)

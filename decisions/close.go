@@ -33,7 +33,7 @@ func (s *Service) runCloses(ctx context.Context, js []jobs.Job) error {
 	}
 	return db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		now := s.Clock.Now()
-		ds, err := getDecisions(ctx, tx, ids)
+		ds, err := lockDecisions(ctx, tx, ids)
 		if err != nil {
 			return err
 		}
@@ -250,7 +250,7 @@ func (s *Service) runOutcomeReminder(ctx context.Context, j jobs.Job) error {
 	n, _ := strconv.Atoi(j.Variant())
 	return db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		now := s.Clock.Now()
-		d, err := getDecision(ctx, tx, id)
+		d, err := lockDecision(ctx, tx, id)
 		if err != nil || d.State != Contested {
 			return err
 		}

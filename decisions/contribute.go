@@ -193,7 +193,7 @@ func (s *Service) ownContribution(ctx context.Context, tx *sqlx.Tx, a people.Act
 func (s *Service) withDecision(ctx context.Context, a people.Actor, decisionID int64, fn func(*sqlx.Tx, Decision, time.Time) error) error {
 	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		now := s.Clock.Now()
-		d, err := getDecision(ctx, tx, decisionID)
+		d, err := lockDecision(ctx, tx, decisionID)
 		if err != nil {
 			return err
 		}

@@ -11,6 +11,8 @@ import (
 	"meetingd/internal/errs"
 	"meetingd/internal/mail"
 	"meetingd/internal/people"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // decisionColumns are a decision's columns, from decisions d.
@@ -18,8 +20,20 @@ const decisionColumns = `d.id, d.owner_id, d.occurrence_id, d.title, d.proposal,
 	d.extensions, d.closed_at, d.decided_at, d.rationale, d.created_at, d.updated_at`
 
 func getDecision(ctx context.Context, q db.Queryer, id int64) (Decision, error) {
+	return readDecision(ctx, q, id, "")
+}
+
+// lockDecision reads a decision for a write that depends on what it
+// reads: its row stays locked until the transaction ends, so another
+// replica's objection, extension or close waits rather than acting on the
+// same state. (On SQLite the write transaction already holds everything.)
+func lockDecision(ctx context.Context, tx *sqlx.Tx, id int64) (Decision, error) {
+	return readDecision(ctx, tx, id, db.ForUpdate(tx))
+}
+
+func readDecision(ctx context.Context, q db.Queryer, id int64, lock string) (Decision, error) {
 	var d Decision
-	err := q.GetContext(ctx, &d, q.Rebind(`SELECT `+decisionColumns+` FROM decisions d WHERE d.id = ?`), id)
+	err := q.GetContext(ctx, &d, q.Rebind(`SELECT `+decisionColumns+` FROM decisions d WHERE d.id = ?`+lock), id)
 	if db.IsNoRows(err) {
 		return Decision{}, errs.Errorf(errs.NotFound, "no decision %d", id)
 	}

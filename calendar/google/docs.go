@@ -87,6 +87,13 @@ func (g *Source) seriesOf(ctx context.Context, subject string) (int64, error) {
 // sectioned, shared, attached. Each step is recorded, so running it again
 // costs nothing when nothing changed.
 func (g *Source) EnsureDoc(ctx context.Context, seriesID int64) error {
+	// One doc per series, however many replicas and runners get here:
+	// the state is read, and the doc made, under the series' lock.
+	unlock, err := g.hold(ctx, seriesSubject(seriesID))
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	st, ok, err := g.docState(ctx, seriesID)
 	if err != nil || !ok {
 		return err

@@ -111,7 +111,11 @@ func (g *Source) runRenew(ctx context.Context, j jobs.Job) error {
 	if err != nil {
 		return fmt.Errorf("channel %s: %w", id, err)
 	}
-	defer g.lock(old.CalendarID)()
+	unlock, err := g.hold(ctx, calSubject(old.CalendarID))
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	cal, err := g.calendarRow(ctx, g.DB, old.CalendarID)
 	if err != nil || cal.StoppedAt != nil || g.cfg.WebhookURL == "" || !g.watched(cal) {
 		return err // the channel lapses by itself

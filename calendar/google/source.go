@@ -131,14 +131,14 @@ type Source struct {
 
 	mu      sync.Mutex
 	clients map[int64]*googleClient
-	locks   map[int64]*sync.Mutex
+	locks   *jobs.Locks // one calendar's sync, one series' doc: one replica at a time
 }
 
 // New checks cfg and returns the source. Register its jobs on a
 // worker, its routes on the muxes, and call Start.
 func New(database *db.DB, c clock.Clock, m *meetings.Service, outbox *mail.Outbox, log *slog.Logger, cfg Config) (*Source, error) {
 	g := &Source{DB: database, Clock: c, Meetings: m, Outbox: outbox, Log: log, cfg: cfg,
-		clients: map[int64]*googleClient{}, locks: map[int64]*sync.Mutex{}}
+		clients: map[int64]*googleClient{}, locks: jobs.NewLocks(database, c, log)}
 	if err := g.checkConfig(); err != nil {
 		return nil, err
 	}
@@ -238,17 +238,17 @@ func (g *Source) wake() {
 	}
 }
 
-// lock serializes the work on one calendar within this process.
-func (g *Source) lock(calID int64) func() {
-	g.mu.Lock()
-	l := g.locks[calID]
-	if l == nil {
-		l = &sync.Mutex{}
-		g.locks[calID] = l
+// hold takes the lock on what subject names, across every replica (and
+// every runner of this one). Work that finds it taken runs again shortly.
+func (g *Source) hold(ctx context.Context, subject string) (unlock func(), err error) {
+	unlock, ok, err := g.locks.TryLock(ctx, subject)
+	if err != nil {
+		return nil, err
 	}
-	g.mu.Unlock()
-	l.Lock()
-	return l.Unlock
+	if !ok {
+		return nil, fmt.Errorf("%s is being worked on elsewhere: %w", subject, jobs.ErrLater)
+	}
+	return unlock, nil
 }
 
 // calendarConfig is the configured entry for a Google calendar id.

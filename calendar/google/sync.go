@@ -46,7 +46,11 @@ func (g *Source) runSync(ctx context.Context, j jobs.Job) error {
 // whose credentials were refused is stopped (and operators told) rather
 // than failing: the others carry on.
 func (g *Source) SyncCalendar(ctx context.Context, calID int64) error {
-	defer g.lock(calID)()
+	unlock, err := g.hold(ctx, calSubject(calID))
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	cal, err := g.calendarRow(ctx, g.DB, calID)
 	if err != nil || cal.StoppedAt != nil || !g.watched(cal) {
 		return err

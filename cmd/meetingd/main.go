@@ -19,6 +19,7 @@ import (
 
 	"meetingd/internal/app"
 	"meetingd/internal/clock"
+	"meetingd/internal/db"
 	"meetingd/internal/demo"
 	"meetingd/internal/errs"
 )
@@ -42,7 +43,9 @@ Commands:
   person      set a person's time zone, working hours or digest
   schedule    list the steps due next
   outbox      list emails, newest first
-  migrate     bring the database schema up to date
+  migrate     bring the database schema up to date (a deploy step for replicas)
+  copy        move a SQLite installation to PostgreSQL:
+              meetingd copy --from meetingd.db --to postgres://user@host/db
   version     print the version
 
 Every command takes the shared flags (run 'meetingd <command> -h');
@@ -116,6 +119,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdOutbox(ctx, rest, stdout, stderr)
 	case "migrate":
 		return cmdMigrate(ctx, rest, stdout, stderr)
+	case "copy":
+		return cmdCopy(ctx, rest, stdout, stderr)
 	}
 	fmt.Fprint(stderr, usage)
 	return usageError{fmt.Sprintf("unknown command %q", cmd)}
@@ -187,7 +192,7 @@ func serve(ctx context.Context, cfg config, c clock.Clock, log *slog.Logger) err
 	if cfg.SMTP != "" {
 		mailMode = "SMTP"
 	}
-	log.Info("meetingd serving", "addr", cfg.Addr, "db", cfg.DB, "mail", mailMode, "base_url", cfg.BaseURL)
+	log.Info("meetingd serving", "addr", cfg.Addr, "db", db.Redact(cfg.DB), "mail", mailMode, "base_url", cfg.BaseURL)
 	select {
 	case err := <-serveErr:
 		stop()

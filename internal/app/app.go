@@ -211,11 +211,16 @@ func (a *App) Handler(ctx context.Context) *web.Server {
 	return s
 }
 
-// Serve makes this process the database's worker: it takes the lock that
-// keeps a second server off the same SQLite file, and, being the only
-// worker, takes back at once what a stopped predecessor held. Call release
-// when the worker stops.
+// Serve makes this process a worker of the database. On SQLite it takes
+// the lock that keeps a second server off the same file and, being the
+// only worker, takes back at once what a stopped predecessor held. On
+// PostgreSQL any number of replicas serve together: a dead one's claims
+// come due as their 15-second leases lapse. Call release when the worker
+// stops.
 func (a *App) Serve(ctx context.Context) (release func(), err error) {
+	if a.DB.Postgres() {
+		return func() {}, a.Worker.Recover(ctx, false)
+	}
 	release, err = db.LockFile(a.Cfg.DB + ".lock")
 	if errors.Is(err, db.ErrLocked) {
 		return nil, fmt.Errorf("another meetingd is serving %s", a.Cfg.DB)

@@ -222,7 +222,7 @@ func NextDue(ctx context.Context, q db.Queryer, lane string) (time.Time, bool, e
 func Upcoming(ctx context.Context, q db.Queryer, limit int) ([]Job, error) {
 	var out []Job
 	err := q.SelectContext(ctx, &out, q.Rebind(`
-		SELECT `+columns+` FROM jobs WHERE state = 'pending' ORDER BY run_at LIMIT ?`), limit)
+		SELECT `+columns+` FROM jobs WHERE state = 'pending' ORDER BY run_at, id LIMIT ?`), limit)
 	if err != nil {
 		return nil, fmt.Errorf("list upcoming jobs: %w", err)
 	}

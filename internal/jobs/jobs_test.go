@@ -360,3 +360,40 @@ func TestShutdownGivesBackInterruptedJobs(t *testing.T) {
 		t.Fatalf("after shutdown: %+v, want pending and unclaimed with no attempt", j)
 	}
 }
+
+// A lock is one holder's at a time, across processes sharing the
+// database; it is free again once released, or once its holder stops
+// renewing it (a crashed replica).
+func TestLocksHoldAcrossHolders(t *testing.T) {
+	d := open(t)
+	c := clock.NewFake(t0)
+	ctx := context.Background()
+	a, b := jobs.NewLocks(d, c, quiet()), jobs.NewLocks(d, c, quiet())
+	unlock, ok, err := a.TryLock(ctx, "gcal:1")
+	if err != nil || !ok {
+		t.Fatalf("first lock: %v %v", ok, err)
+	}
+	if _, ok, _ := b.TryLock(ctx, "gcal:1"); ok {
+		t.Fatal("a second holder took a held lock")
+	}
+	if unlockOther, ok, _ := b.TryLock(ctx, "gcal:2"); !ok {
+		t.Fatal("another name's lock was refused")
+	} else {
+		unlockOther()
+	}
+	unlock()
+	unlockB, ok, _ := b.TryLock(ctx, "gcal:1")
+	if !ok {
+		t.Fatal("a released lock was refused")
+	}
+	_ = unlockB // b "crashes" holding it
+	if _, ok, _ := a.TryLock(ctx, "gcal:1"); ok {
+		t.Fatal("a live lock was taken")
+	}
+	c.Advance(time.Minute)
+	if unlock, ok, _ := a.TryLock(ctx, "gcal:1"); !ok {
+		t.Fatal("a lapsed lock was not taken back")
+	} else {
+		unlock()
+	}
+}

@@ -47,7 +47,11 @@ type Worker struct {
 	batchers    map[string]BatchHandler
 	subscribers map[string][]Handler
 	wakers      []chan struct{}
+	notify      chan struct{} // Wakes to pass to other replicas, while Run runs
 }
+
+// wakeChannel is the PostgreSQL channel replicas wake each other on.
+const wakeChannel = "meetingd_wake"
 
 // NewWorker returns a worker with meetingd's defaults.
 func NewWorker(database *db.DB, c clock.Clock, log *slog.Logger) *Worker {
@@ -64,8 +68,22 @@ func (w *Worker) Handle(base string, h Handler) {
 }
 
 // Wake makes running runners look for due work now: something was
-// scheduled that may fall due sooner than they planned to wake.
+// scheduled that may fall due sooner than they planned to wake. On
+// PostgreSQL the other replicas' runners are woken too.
 func (w *Worker) Wake() {
+	w.wakeHere()
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	if w.notify != nil {
+		select {
+		case w.notify <- struct{}{}:
+		default: // a notification is on its way already
+		}
+	}
+}
+
+// wakeHere wakes this process's runners.
+func (w *Worker) wakeHere() {
 	w.mu.RLock()
 	defer w.mu.RUnlock()
 	for _, c := range w.wakers {
@@ -74,6 +92,32 @@ func (w *Worker) Wake() {
 		default:
 		}
 	}
+}
+
+// tellOthers passes Wakes to the other replicas, one NOTIFY for however
+// many Wakes came while the last was sent, and wakes this process when
+// another replica scheduled work.
+func (w *Worker) tellOthers(ctx context.Context) {
+	if !w.DB.Postgres() {
+		return
+	}
+	notify := make(chan struct{}, 1)
+	w.mu.Lock()
+	w.notify = notify
+	w.mu.Unlock()
+	go w.DB.Listen(ctx, wakeChannel, w.wakeHere, func(err error) { w.Log.Warn("waiting for other replicas' work", "err", err) })
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-notify:
+				if err := w.DB.Notify(ctx, wakeChannel); err != nil && ctx.Err() == nil {
+					w.Log.Warn("waking other replicas", "err", err)
+				}
+			}
+		}
+	}()
 }
 
 // lanes are the lanes in the order RunDue drains them.
@@ -330,6 +374,7 @@ func (w *Worker) Recover(ctx context.Context, sole bool) error {
 // Run runs each lane's runners until ctx ends. Work in flight at shutdown
 // finishes; what was claimed and not started is given back.
 func (w *Worker) Run(ctx context.Context) {
+	w.tellOthers(ctx)
 	var wg sync.WaitGroup
 	for _, lane := range lanes {
 		for range max(1, w.Runners[lane]) {
