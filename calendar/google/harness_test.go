@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -45,6 +46,9 @@ type googleHarness struct {
 	cfg  google.Config
 	tpl  string // the template doc's id
 
+	configure func(*app.Config)                   // the Google half of the configuration, for replicas
+	gate      atomic.Pointer[func(*http.Request)] // if set, sees each call before the fake does
+
 	mu     sync.Mutex
 	sleeps []time.Duration
 	logs   *apptest.Logs
@@ -69,7 +73,12 @@ func newGoogleHarness(t testing.TB, change func(*google.Config), calendars ...st
 
 	// The fake Google and its people.
 	h.fake = googlefake.New(c)
-	fs := httptest.NewServer(h.fake)
+	fs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if gate := h.gate.Load(); gate != nil {
+			(*gate)(r)
+		}
+		h.fake.ServeHTTP(w, r)
+	}))
 	t.Cleanup(fs.Close)
 	h.fake.SetURL(fs.URL)
 	for _, u := range googleUsers {
@@ -108,6 +117,7 @@ func newGoogleHarness(t testing.TB, change func(*google.Config), calendars ...st
 		h.cfg = cfg
 		ac.Google = &cfg
 	}
+	h.configure = withGoogle
 	h.App = webtest.New(t, g0, apptest.Clock(c), apptest.Log(h.logs), apptest.Config(withGoogle))
 	h.svc, h.g = h.Meetings, h.Google
 	if len(h.cfg.OAuthClient) > 0 {
@@ -116,6 +126,15 @@ func newGoogleHarness(t testing.TB, change func(*google.Config), calendars ...st
 		}
 	}
 	return h
+}
+
+// replica is a second meetingd on the same database, clock and Google,
+// as another replica behind the load balancer.
+func (h *googleHarness) replica() *apptest.App {
+	h.t.Helper()
+	c := h.Clock
+	return apptest.New(h.t, g0, apptest.DB(h.Cfg.DB), apptest.Clock(c), apptest.Log(h.logs),
+		apptest.Config(func(ac *app.Config) { ac.BaseURL = h.Cfg.BaseURL }), apptest.Config(h.configure))
 }
 
 // connect runs the OAuth web flow for a calendar's owner, as a browser would.

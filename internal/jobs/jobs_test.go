@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -395,5 +396,59 @@ func TestLocksHoldAcrossHolders(t *testing.T) {
 		t.Fatal("a lapsed lock was not taken back")
 	} else {
 		unlock()
+	}
+}
+
+// Workers of several replicas claiming the same due work at once never
+// run a job twice, and leave none behind.
+func TestConcurrentWorkersRunEachJobOnce(t *testing.T) {
+	dbtest.OnlyPostgres(t)
+	const n, workers = 2000, 4
+	d := open(t)
+	ctx := context.Background()
+	steps := make([]jobs.Step, n)
+	for i := range steps {
+		steps[i] = jobs.Step{Kind: "ping", Subject: fmt.Sprintf("x:%d", i), Due: t0}
+	}
+	if err := jobs.ScheduleMany(ctx, d, t0, jobs.Steps, steps); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	runs := map[string]int{}
+	done := make(chan error, workers)
+	for range workers {
+		// Each replica has a pool of its own, as separate processes do.
+		replica, err := db.OpenNoMigrate(d.DSN())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { replica.Close() })
+		w := jobs.NewWorker(replica, clock.NewFake(t0), quiet())
+		w.Batch = 50
+		w.Handle("ping", func(_ context.Context, j jobs.Job) error {
+			mu.Lock()
+			runs[j.Subject]++
+			mu.Unlock()
+			return nil
+		})
+		go func() { _, err := w.RunDue(ctx); done <- err }()
+	}
+	for range workers {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(runs) != n {
+		t.Fatalf("%d of %d jobs ran", len(runs), n)
+	}
+	for s, c := range runs {
+		if c != 1 {
+			t.Fatalf("%s ran %d times", s, c)
+		}
+	}
+	var pending int
+	d.Get(&pending, `SELECT COUNT(*) FROM jobs WHERE state <> 'done'`)
+	if pending != 0 {
+		t.Fatalf("%d jobs not done", pending)
 	}
 }

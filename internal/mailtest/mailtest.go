@@ -4,8 +4,10 @@ package mailtest
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
+	"log"
 	"mime"
 	"mime/multipart"
 	"net"
@@ -43,6 +45,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	received []Message
+	arrived  chan struct{} // closed and replaced at each message
 	// FailNext makes the next n deliveries fail with a temporary error.
 	failNext int
 }
@@ -60,10 +63,13 @@ func Start(t testing.TB) *Server {
 
 // Listen runs a server until Close.
 func Listen() (*Server, error) {
-	s := &Server{}
+	s := &Server{arrived: make(chan struct{})}
 	srv := smtp.NewServer(&backend{s: s})
 	srv.Domain = "localhost"
 	srv.AllowInsecureAuth = true
+	// A client that dies mid-conversation (a killed replica) is what some
+	// tests are about, not an error to print.
+	srv.ErrorLog = log.New(io.Discard, "", 0)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("smtp listen: %w", err)
@@ -76,6 +82,25 @@ func Listen() (*Server, error) {
 
 // Close stops the server.
 func (s *Server) Close() error { return s.srv.Close() }
+
+// WaitFor waits until cond holds of the messages received, checking as
+// each arrives, or ctx ends: how a test waits for another process's mail
+// without sleeping.
+func (s *Server) WaitFor(ctx context.Context, cond func([]Message) bool) error {
+	for {
+		s.mu.Lock()
+		ok, next := cond(s.received), s.arrived
+		s.mu.Unlock()
+		if ok {
+			return nil
+		}
+		select {
+		case <-next:
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for mail: %w (%d received)", ctx.Err(), s.Count())
+		}
+	}
+}
 
 // Count is how many messages were received so far.
 func (s *Server) Count() int {
@@ -156,6 +181,8 @@ func (ss *session) Data(r io.Reader) error {
 	}
 	m.From, m.To, m.Received = ss.from, ss.to, time.Now()
 	ss.s.received = append(ss.s.received, m)
+	close(ss.s.arrived)
+	ss.s.arrived = make(chan struct{})
 	return nil
 }
 
