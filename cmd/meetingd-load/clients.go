@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -18,12 +19,15 @@ import (
 	"time"
 
 	"meetingd/decisions"
+	"meetingd/internal/db"
 )
 
 // clients runs many API clients at once, each reading, contributing and
 // opening decisions as fast as it is answered, while the scheduler sends
-// the email queued at the start. Beside it, the floor: the same clients
-// reading the same bytes from a bare net/http handler.
+// the email queued at the start. The server is `meetingd serve`: one
+// process on SQLite, or several replicas on PostgreSQL, the clients spread
+// over them. Beside it, the floor: the same clients reading the same
+// bytes from a bare net/http handler.
 func clients(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("clients", flag.ExitOnError)
 	n := fs.Int("clients", 200, "concurrent clients")
@@ -31,18 +35,32 @@ func clients(ctx context.Context, args []string) error {
 	emails := fs.Int("emails", 1500, "emails queued to go out while they run")
 	delay := fs.Duration("smtp-delay", 2*time.Millisecond, "time the SMTP server takes to accept each message")
 	floorFor := fs.Duration("floor-duration", 10*time.Second, "how long the floor runs")
+	server := fs.String("db", "", "a postgres:// server to make a fresh database on (default: a SQLite file)")
+	replicas := fs.Int("replicas", 1, "meetingd serve processes (more than one only on PostgreSQL)")
+	binary := fs.String("meetingd", "", "the meetingd binary (default: built from this checkout)")
 	fs.Parse(args)
+	if *replicas > 1 && !db.IsPostgres(*server) {
+		return fmt.Errorf("-replicas %d needs -db postgres://…: a SQLite file takes one server", *replicas)
+	}
 
 	dir, err := os.MkdirTemp("", "meetingd-load")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	s, err := newService(ctx, dir, *delay)
+	if *binary, err = buildMeetingd(ctx, dir, *binary); err != nil {
+		return err
+	}
+	dsn, drop, err := freshDB(ctx, *server, dir)
 	if err != nil {
 		return err
 	}
-	defer s.close()
+	defer drop()
+	s, err := newService(ctx, dsn, *delay)
+	if err != nil {
+		return err
+	}
+	defer s.smtp.Close()
 	users, tokens, err := s.users(ctx, "u", *n)
 	if err != nil {
 		return err
@@ -70,25 +88,37 @@ func clients(ctx context.Context, args []string) error {
 	if err := s.queueMail(ctx, users[0], mailUsers, *emails-open*(*n/open)); err != nil {
 		return err
 	}
-	if err := s.serve(ctx); err != nil {
+	s.App.Close()
+	log, err := os.Create(filepath.Join(dir, "meetingd.log"))
+	if err != nil {
 		return err
 	}
+	defer log.Close()
+	var bases []string
+	for range *replicas {
+		c, err := s.startChild(ctx, *binary, log)
+		if err != nil {
+			return err
+		}
+		defer c.stop()
+		bases = append(bases, c.url)
+	}
 
-	r := &run{client: newClient(*n), base: s.url}
+	r := &run{client: newClient(*n), base: bases[0]}
 	sentBefore := s.smtp.Count()
 	start := time.Now()
 	r.drive(ctx, *n, *duration, func(i int, rng *rand.Rand) {
-		tok, id := tokens[i], ids[i%open]
+		tok, id, base := tokens[i], ids[i%open], bases[i%len(bases)]
 		switch x := rng.IntN(100); {
 		case x < 40:
-			r.do(&r.reads, "GET", "/api/v1/decisions/needs-input", tok, nil)
+			r.do(&r.reads, "GET", base+"/api/v1/decisions/needs-input", tok, nil)
 		case x < 70:
-			r.do(&r.reads, "GET", fmt.Sprintf("/api/v1/decisions/%d", id), tok, nil)
+			r.do(&r.reads, "GET", base+fmt.Sprintf("/api/v1/decisions/%d", id), tok, nil)
 		case x < 95:
-			r.do(&r.writes, "POST", fmt.Sprintf("/api/v1/decisions/%d/contributions", id), tok,
+			r.do(&r.writes, "POST", base+fmt.Sprintf("/api/v1/decisions/%d/contributions", id), tok,
 				map[string]string{"kind": "comment", "text": fmt.Sprintf("Comment %d from client %d.", rng.IntN(1e6), i)})
 		default:
-			r.do(&r.writes, "POST", "/api/v1/decisions", tok, map[string]any{"title": "Opened under load",
+			r.do(&r.writes, "POST", base+"/api/v1/decisions", tok, map[string]any{"title": "Opened under load",
 				"proposal": "A decision a client opened.", "invitees": []string{users[(i+1)%*n].Email, users[(i+2)%*n].Email}})
 		}
 	})
@@ -105,7 +135,7 @@ func clients(ctx context.Context, args []string) error {
 	defer bare.Close()
 	f := &run{client: newClient(*n), base: bare.URL}
 	fstart := time.Now()
-	f.drive(ctx, *n, *floorFor, func(int, *rand.Rand) { f.do(&f.reads, "GET", "/", "", nil) })
+	f.drive(ctx, *n, *floorFor, func(int, *rand.Rand) { f.do(&f.reads, "GET", bare.URL+"/", "", nil) })
 	felapsed := time.Since(fstart)
 
 	reqs := r.reads.count() + r.writes.count()
@@ -165,13 +195,13 @@ func (r *run) drive(ctx context.Context, n int, d time.Duration, step func(i int
 }
 
 // do makes one request and records its latency, or why it failed.
-func (r *run) do(into *counted, method, path, token string, body any) {
+func (r *run) do(into *counted, method, url, token string, body any) {
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
 		rd = bytes.NewReader(b)
 	}
-	req, _ := http.NewRequest(method, r.base+path, rd)
+	req, _ := http.NewRequest(method, url, rd)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}

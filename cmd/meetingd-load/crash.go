@@ -39,7 +39,7 @@ func crash(ctx context.Context, args []string) error {
 	if *binary, err = buildMeetingd(ctx, dir, *binary); err != nil {
 		return err
 	}
-	s, err := newService(ctx, dir, *delay)
+	s, err := newService(ctx, filepath.Join(dir, "meetingd.db"), *delay)
 	if err != nil {
 		return err
 	}

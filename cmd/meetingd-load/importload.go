@@ -43,7 +43,7 @@ func importLoad(ctx context.Context, args []string) error {
 	if *binary, err = buildMeetingd(ctx, dir, *binary); err != nil {
 		return err
 	}
-	s, err := newService(ctx, dir, 0)
+	s, err := newService(ctx, filepath.Join(dir, "meetingd.db"), 0)
 	if err != nil {
 		return err
 	}
@@ -81,7 +81,7 @@ func importLoad(ctx context.Context, args []string) error {
 	defer srv.stop()
 	write := func(r *run) func(int, *rand.Rand) {
 		return func(i int, rng *rand.Rand) {
-			r.do(&r.writes, "POST", fmt.Sprintf("/api/v1/decisions/%d/contributions", ids[i]), tokens[i],
+			r.do(&r.writes, "POST", srv.url+fmt.Sprintf("/api/v1/decisions/%d/contributions", ids[i]), tokens[i],
 				map[string]string{"kind": "comment", "text": "Written during the import " + strconv.Itoa(rng.IntN(1e6))})
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"meetingd/decisions"
@@ -43,7 +44,7 @@ func latenessPhase(ctx context.Context, n int, spread time.Duration, queued int,
 		return false, err
 	}
 	defer os.RemoveAll(dir)
-	s, err := newService(ctx, dir, delay)
+	s, err := newService(ctx, filepath.Join(dir, "meetingd.db"), delay)
 	if err != nil {
 		return false, err
 	}

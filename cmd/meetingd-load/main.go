@@ -9,6 +9,7 @@
 //	go run ./cmd/meetingd-load clients -clients 200 -duration 60s
 //	go run ./cmd/meetingd-load import -events 100000
 //	go run ./cmd/meetingd-load crash -kills 10
+//	go run ./cmd/meetingd-load replicas -db postgres://postgres@127.0.0.1/postgres -replicas 3
 package main
 
 import (
@@ -24,13 +25,14 @@ var scenarios = map[string]func(ctx context.Context, args []string) error{
 	"clients":  clients,
 	"import":   importLoad,
 	"crash":    crash,
+	"replicas": replicas,
 }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if len(os.Args) < 2 || scenarios[os.Args[1]] == nil {
-		fmt.Fprintln(os.Stderr, "usage: meetingd-load lateness|clients|import|crash [flags]  (-h for a scenario's flags)")
+		fmt.Fprintln(os.Stderr, "usage: meetingd-load lateness|clients|import|crash|replicas [flags]  (-h for a scenario's flags)")
 		os.Exit(2)
 	}
 	if path := os.Getenv("MEETINGD_LOAD_CPUPROFILE"); path != "" {

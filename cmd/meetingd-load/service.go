@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,8 +21,10 @@ import (
 
 	"meetingd/decisions"
 	"meetingd/internal/app"
+	"meetingd/internal/db"
 	"meetingd/internal/mailtest"
 	"meetingd/internal/people"
+	"meetingd/internal/secret"
 )
 
 // shifted is the wall clock moved by an offset the run sets: decisions
@@ -31,8 +35,8 @@ type shifted struct{ off atomic.Int64 }
 func (c *shifted) Now() time.Time      { return time.Now().UTC().Add(time.Duration(c.off.Load())) }
 func (c *shifted) set(d time.Duration) { c.off.Store(int64(d)) }
 
-// service is a real meetingd on a fresh SQLite file in dir, mailing a
-// real SMTP server on loopback.
+// service is a real meetingd on a fresh database (a SQLite file, or a new
+// PostgreSQL database), mailing a real SMTP server on loopback.
 type service struct {
 	*app.App
 	clock *shifted
@@ -42,14 +46,14 @@ type service struct {
 	done  chan struct{}
 }
 
-func newService(ctx context.Context, dir string, smtpDelay time.Duration) (*service, error) {
+func newService(ctx context.Context, dsn string, smtpDelay time.Duration) (*service, error) {
 	smtp, err := mailtest.Listen()
 	if err != nil {
 		return nil, err
 	}
 	smtp.Delay = smtpDelay
 	cfg := app.Defaults()
-	cfg.DB, cfg.SMTP, cfg.Operators = filepath.Join(dir, "meetingd.db"), smtp.URL(), []string{"operator@example.com"}
+	cfg.DB, cfg.SMTP, cfg.Operators = dsn, smtp.URL(), []string{"operator@example.com"}
 	c := &shifted{}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	a, err := app.New(ctx, cfg, c, log)
@@ -143,6 +147,34 @@ func (s *service) queueMail(ctx context.Context, owner people.Person, invitees [
 		}
 	}
 	return nil
+}
+
+// freshDB is an empty database for one run: a SQLite file in dir, or, when
+// server is a postgres:// URL, a new database on that server, dropped by
+// drop.
+func freshDB(ctx context.Context, server, dir string) (dsn string, drop func(), err error) {
+	if !db.IsPostgres(server) {
+		return filepath.Join(dir, "meetingd.db"), func() {}, nil
+	}
+	admin, err := sql.Open("pgx", server)
+	if err != nil {
+		return "", nil, err
+	}
+	name := "meetingd_load_" + secret.Hex(6)
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		admin.Close()
+		return "", nil, fmt.Errorf("create database: %w", err)
+	}
+	u, err := url.Parse(server)
+	if err != nil {
+		admin.Close()
+		return "", nil, err
+	}
+	u.Path = "/" + name
+	return u.String(), func() {
+		defer admin.Close()
+		admin.Exec("DROP DATABASE " + name + " WITH (FORCE)")
+	}, nil
 }
 
 // buildMeetingd builds the meetingd binary of this checkout into dir,
