@@ -13,6 +13,7 @@ import (
 	"meetingd/decisions"
 	"meetingd/internal/clock"
 	"meetingd/internal/db"
+	"meetingd/internal/input"
 	"meetingd/internal/people"
 	"meetingd/meetings"
 )
@@ -31,6 +32,13 @@ type Feed struct {
 	Meetings  *meetings.Service
 	Decisions *decisions.Service
 	BaseURL   string // the service's public URL, for the feed's address and its links
+}
+
+// setURL gives ev its URL property, a URI (RFC 5545 3.8.4.6: not TEXT).
+func setURL(ev *ical.Event, u string) {
+	p := ical.NewProp(ical.PropURL)
+	p.Value = u // URI is URL's default value type: no VALUE parameter
+	ev.Props.Set(p)
 }
 
 // URL is personID's feed address; rotate replaces its secret, so the old
@@ -89,6 +97,9 @@ func (f *Feed) encode(items []feedItem) ([]byte, error) {
 	cal.Props.SetText("X-WR-CALNAME", "meetingd: pre-reads and decisions")
 	stamp := f.Clock.Now().UTC()
 	for _, it := range items {
+		// Titles were checked when they came in; rows from before that are
+		// cleaned here, so that no one item can break a whole feed.
+		it.title = input.CleanLine(it.title, input.MaxLine)
 		ev := ical.NewEvent()
 		ev.Props.SetText(ical.PropUID, fmt.Sprintf("%s-%d@meetingd", it.kind, it.id))
 		ev.Props.SetDateTime(ical.PropDateTimeStamp, stamp)
@@ -101,10 +112,10 @@ func (f *Feed) encode(items []feedItem) ([]byte, error) {
 				summary = "Pre-read out: " + it.title
 			}
 			ev.Props.SetText(ical.PropSummary, summary)
-			ev.Props.SetText(ical.PropURL, fmt.Sprintf("%s/meetings/%d", f.base(), it.id))
+			setURL(ev, fmt.Sprintf("%s/meetings/%d", f.base(), it.id))
 		default:
 			ev.Props.SetText(ical.PropSummary, "Decision closes: "+it.title)
-			ev.Props.SetText(ical.PropURL, fmt.Sprintf("%s/decisions/%d", f.base(), it.id))
+			setURL(ev, fmt.Sprintf("%s/decisions/%d", f.base(), it.id))
 		}
 		ev.Props.SetText(ical.PropTransparency, "TRANSPARENT")
 		cal.Children = append(cal.Children, ev.Component)

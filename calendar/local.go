@@ -14,7 +14,9 @@ import (
 	"meetingd/internal/clock"
 	"meetingd/internal/db"
 	"meetingd/internal/errs"
+	"meetingd/internal/input"
 	"meetingd/internal/jobs"
+	"meetingd/internal/people"
 	"meetingd/internal/secret"
 	"meetingd/meetings"
 )
@@ -33,11 +35,15 @@ type Local struct {
 	// back an import looks.
 	Horizon, Past time.Duration
 	Wake          jobs.Waker // told when an import is queued; may be nil
+	// MaxAttendees bounds an event's attendees; Org is who may be one.
+	MaxAttendees int
+	Org          people.Org
 }
 
 // NewLocal returns the built-in calendar with its defaults.
 func NewLocal(database *db.DB, c clock.Clock, m *meetings.Service, log *slog.Logger) *Local {
-	return &Local{DB: database, Clock: c, Meetings: m, Log: log, Horizon: 180 * 24 * time.Hour, Past: 30 * 24 * time.Hour}
+	return &Local{DB: database, Clock: c, Meetings: m, Log: log, Horizon: 180 * 24 * time.Hour, Past: 30 * 24 * time.Hour,
+		MaxAttendees: 200}
 }
 
 // EventInput is an event of the built-in calendar, as the API and CLI take it.
@@ -61,16 +67,21 @@ type AttendeeInput struct {
 	Role  string `json:"role,omitempty"` // speaker, required, optional
 }
 
-// validate checks in and names the first thing wrong.
-func (in *EventInput) validate() error {
-	in.Title = strings.TrimSpace(in.Title)
+// validate checks in and names the first thing wrong: text fields, times
+// (a new event starts within a year back and five years ahead), the zone,
+// and attendees (at most MaxAttendees, each of the organisation).
+func (l *Local) validate(ctx context.Context, in *EventInput) error {
+	var err error
+	if in.Title, err = input.Line("title", in.Title, input.MaxLine); err != nil {
+		return err
+	}
+	if in.Description, err = input.Text("description", in.Description, input.MaxText); err != nil {
+		return err
+	}
+	now := l.Clock.Now()
 	switch {
 	case in.Title == "":
 		return errs.Errorf(errs.Invalid, "title is required")
-	case len(in.Title) > 500:
-		return errs.Errorf(errs.Invalid, "title is %d bytes; at most 500", len(in.Title))
-	case len(in.Description) > 64<<10:
-		return errs.Errorf(errs.Invalid, "description is %d bytes; at most 65536", len(in.Description))
 	case in.Start.IsZero():
 		return errs.Errorf(errs.Invalid, "start is required (RFC 3339, e.g. 2026-12-01T10:00:00+01:00)")
 	case in.End.IsZero():
@@ -79,8 +90,12 @@ func (in *EventInput) validate() error {
 		return errs.Errorf(errs.Invalid, "end %s is not after start %s", in.End.Format(time.RFC3339), in.Start.Format(time.RFC3339))
 	case in.End.Sub(in.Start) > 24*time.Hour:
 		return errs.Errorf(errs.Invalid, "a meeting lasts at most 24 hours; this one lasts %s", in.End.Sub(in.Start))
+	case in.Start.Before(now.AddDate(-1, 0, 0)) || in.Start.After(now.AddDate(5, 0, 0)):
+		return errs.Errorf(errs.Invalid, "start %s is not within a year back and five years ahead", in.Start.Format(time.RFC3339))
 	case in.Organizer == "":
 		return errs.Errorf(errs.Invalid, "organizer is required")
+	case l.MaxAttendees > 0 && len(in.Attendees) > l.MaxAttendees:
+		return errs.Errorf(errs.Invalid, "attendees: %d people; at most %d an event", len(in.Attendees), l.MaxAttendees)
 	}
 	if in.TimeZone == "" {
 		in.TimeZone = "UTC"
@@ -88,15 +103,45 @@ func (in *EventInput) validate() error {
 	if _, err := clock.Zone(in.TimeZone); err != nil {
 		return errs.Errorf(errs.Invalid, "time_zone %q is not an IANA time zone such as Europe/Berlin", in.TimeZone)
 	}
-	for i, a := range in.Attendees {
-		if !strings.Contains(a.Email, "@") {
-			return errs.Errorf(errs.Invalid, "attendees[%d].email %q is not an email address", i, a.Email)
+	if err := l.member(ctx, "organizer", in.Organizer); err != nil {
+		return err
+	}
+	for i := range in.Attendees {
+		a := &in.Attendees[i]
+		field := fmt.Sprintf("attendees[%d]", i)
+		if err := people.CheckEmail(a.Email); err != nil {
+			return errs.Errorf(errs.Invalid, "%s.email: %s", field, errs.Message(err))
+		}
+		if a.Name, err = input.Line(field+".name", a.Name, input.MaxName); err != nil {
+			return err
 		}
 		switch a.Role {
 		case "", meetings.RoleSpeaker, meetings.RoleRequired, meetings.RoleOptional:
 		default:
-			return errs.Errorf(errs.Invalid, "attendees[%d].role %q is not one of speaker, required, optional", i, a.Role)
+			return errs.Errorf(errs.Invalid, "%s.role %q is not one of speaker, required, optional", field, a.Role)
 		}
+		if err := l.member(ctx, field, a.Email); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// member refuses an address outside the organisation (unless an
+// operator added the person).
+func (l *Local) member(ctx context.Context, field, email string) error {
+	if len(l.Org.Domains) == 0 {
+		return nil
+	}
+	p, err := people.ByEmail(ctx, l.DB, email)
+	if errs.Code(err) == errs.NotFound {
+		p, err = people.Person{Email: people.NormalizeEmail(email)}, nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := l.Org.Check(p); err != nil {
+		return errs.Errorf(errs.Invalid, "%s: %s", field, errs.Message(err))
 	}
 	return nil
 }
@@ -119,7 +164,7 @@ func (l *Local) Create(ctx context.Context, in EventInput) (string, meetings.Syn
 	if in.UID == "" {
 		in.UID = newUID()
 	}
-	if err := in.validate(); err != nil {
+	if err := l.validate(ctx, &in); err != nil {
 		return "", meetings.SyncResult{}, err
 	}
 	res, err := l.store(ctx, in, false, true)
@@ -129,7 +174,7 @@ func (l *Local) Create(ctx context.Context, in EventInput) (string, meetings.Syn
 // Update replaces an event of the built-in calendar with in. The
 // occurrences keep their identity: notes, pre-reads and attendance stay.
 func (l *Local) Update(ctx context.Context, in EventInput) (meetings.SyncResult, error) {
-	if err := in.validate(); err != nil {
+	if err := l.validate(ctx, &in); err != nil {
 		return meetings.SyncResult{}, err
 	}
 	return l.store(ctx, in, false, false)

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 
 	"meetingd/internal/db"
 	"meetingd/internal/errs"
+	"meetingd/internal/input"
 	"meetingd/internal/jobs"
 	"meetingd/internal/people"
 )
@@ -168,17 +168,18 @@ func (s *Service) finish(ctx context.Context, tx *sqlx.Tx, now time.Time, ds []D
 
 // RecordOutcome is the owner's decision on a contested decision.
 func (s *Service) RecordOutcome(ctx context.Context, a people.Actor, decisionID int64, outcome, rationale string) (Decision, error) {
-	rationale = strings.TrimSpace(rationale)
+	rationale, err := input.Text("rationale", rationale, MaxText)
+	if err != nil {
+		return Decision{}, err
+	}
 	switch {
 	case outcome != Accepted && outcome != Rejected && outcome != Deferred:
 		return Decision{}, errs.Errorf(errs.Invalid, "outcome %q is not one of accepted, rejected, deferred", outcome)
 	case rationale == "":
 		return Decision{}, errs.Errorf(errs.Invalid, "rationale is required: say why, for those who objected")
-	case len(rationale) > MaxText:
-		return Decision{}, errs.Errorf(errs.Invalid, "rationale is %d bytes; at most %d", len(rationale), MaxText)
 	}
 	var out Decision
-	err := s.withDecision(ctx, a, decisionID, func(tx *sqlx.Tx, d Decision, now time.Time) error {
+	err = s.withDecision(ctx, a, decisionID, func(tx *sqlx.Tx, d Decision, now time.Time) error {
 		if a.PersonID != d.OwnerID {
 			return errs.Errorf(errs.Forbidden, "only the owner records the outcome")
 		}
@@ -196,12 +197,16 @@ func (s *Service) RecordOutcome(ctx context.Context, a people.Actor, decisionID 
 
 // Withdraw lets the owner take a decision back before it closes.
 func (s *Service) Withdraw(ctx context.Context, a people.Actor, decisionID int64, rationale string) (Decision, error) {
+	rationale, err := input.Text("rationale", rationale, MaxText)
+	if err != nil {
+		return Decision{}, err
+	}
 	var out Decision
-	err := s.change(ctx, a, decisionID, func(tx *sqlx.Tx, d Decision, now time.Time) error {
+	err = s.change(ctx, a, decisionID, func(tx *sqlx.Tx, d Decision, now time.Time) error {
 		if a.PersonID != d.OwnerID {
 			return errs.Errorf(errs.Forbidden, "only the owner may withdraw a decision")
 		}
-		done, err := s.finish(ctx, tx, now, []Decision{d}, Withdrawn, strings.TrimSpace(rationale), a.PersonID, "withdrawn by its owner")
+		done, err := s.finish(ctx, tx, now, []Decision{d}, Withdrawn, rationale, a.PersonID, "withdrawn by its owner")
 		if err == nil {
 			out = done[0]
 		}

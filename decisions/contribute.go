@@ -3,13 +3,14 @@ package decisions
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 
 	"meetingd/internal/db"
 	"meetingd/internal/errs"
+	"meetingd/internal/input"
+	"meetingd/internal/limits"
 	"meetingd/internal/people"
 )
 
@@ -22,17 +23,22 @@ const MaxText = 16 << 10
 // transaction, so nothing gets in after the deadline even if the close job
 // has not run yet.
 func (s *Service) Contribute(ctx context.Context, a people.Actor, decisionID int64, kind, text string) (Contribution, error) {
-	text = strings.TrimSpace(text)
+	text, err := input.Text("text", text, MaxText)
 	switch {
+	case err != nil:
+		return Contribution{}, err
 	case kind != Support && kind != Object && kind != Comment:
 		return Contribution{}, errs.Errorf(errs.Invalid, "kind %q is not one of support, object, comment", kind)
 	case text == "" && kind != Support:
 		return Contribution{}, errs.Errorf(errs.Invalid, "text is required: say why")
-	case len(text) > MaxText:
-		return Contribution{}, errs.Errorf(errs.Invalid, "text is %d bytes; at most %d", len(text), MaxText)
 	}
 	var out Contribution
-	err := s.change(ctx, a, decisionID, func(tx *sqlx.Tx, d Decision, now time.Time) error {
+	err = s.change(ctx, a, decisionID, func(tx *sqlx.Tx, d Decision, now time.Time) error {
+		if !a.Operator {
+			if err := limits.Hit(ctx, tx, now, fmt.Sprintf("contributions:%d", a.PersonID), s.Cfg.ContribLimit, "contributions"); err != nil {
+				return err
+			}
+		}
 		ok, err := isInvited(ctx, tx, d.ID, a.PersonID)
 		if err != nil {
 			return err
@@ -91,12 +97,12 @@ func (s *Service) extend(ctx context.Context, tx *sqlx.Tx, now time.Time, d Deci
 // EditContribution changes the text of one's own contribution while the
 // decision is open; the earlier text stays in the audit trail.
 func (s *Service) EditContribution(ctx context.Context, a people.Actor, decisionID, contributionID int64, text string) (Contribution, error) {
-	text = strings.TrimSpace(text)
-	if len(text) > MaxText {
-		return Contribution{}, errs.Errorf(errs.Invalid, "text is %d bytes; at most %d", len(text), MaxText)
+	text, err := input.Text("text", text, MaxText)
+	if err != nil {
+		return Contribution{}, err
 	}
 	var out Contribution
-	err := s.change(ctx, a, decisionID, func(tx *sqlx.Tx, d Decision, now time.Time) error {
+	err = s.change(ctx, a, decisionID, func(tx *sqlx.Tx, d Decision, now time.Time) error {
 		c, err := s.ownContribution(ctx, tx, a, d, contributionID, "edit")
 		if err != nil {
 			return err
@@ -137,15 +143,15 @@ func (s *Service) WithdrawObjection(ctx context.Context, a people.Actor, decisio
 
 // ResolveObjection lets the owner mark an objection resolved, with a reply.
 func (s *Service) ResolveObjection(ctx context.Context, a people.Actor, decisionID, contributionID int64, reply string) (Contribution, error) {
-	reply = strings.TrimSpace(reply)
+	reply, err := input.Text("reply", reply, MaxText)
+	if err != nil {
+		return Contribution{}, err
+	}
 	if reply == "" {
 		return Contribution{}, errs.Errorf(errs.Invalid, "reply is required: say how the objection is resolved")
 	}
-	if len(reply) > MaxText {
-		return Contribution{}, errs.Errorf(errs.Invalid, "reply is %d bytes; at most %d", len(reply), MaxText)
-	}
 	var out Contribution
-	err := s.change(ctx, a, decisionID, func(tx *sqlx.Tx, d Decision, now time.Time) error {
+	err = s.change(ctx, a, decisionID, func(tx *sqlx.Tx, d Decision, now time.Time) error {
 		if a.PersonID != d.OwnerID {
 			return errs.Errorf(errs.Forbidden, "only the owner may resolve an objection")
 		}

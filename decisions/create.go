@@ -3,14 +3,15 @@ package decisions
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 
 	"meetingd/internal/db"
 	"meetingd/internal/errs"
+	"meetingd/internal/input"
 	"meetingd/internal/jobs"
+	"meetingd/internal/limits"
 	"meetingd/internal/people"
 )
 
@@ -44,20 +45,27 @@ func (s *Service) window(in Input) (time.Duration, error) {
 		return 0, errs.Errorf(errs.Invalid, "window %s is shorter than the minimum of %s: people need time to contribute",
 			in.Window, s.Cfg.MinWindow)
 	}
+	if s.Cfg.MaxWindow > 0 && w > s.Cfg.MaxWindow {
+		return 0, errs.Errorf(errs.Invalid, "window %s is longer than the maximum of %s", in.Window, s.Cfg.MaxWindow)
+	}
 	return w, nil
 }
 
-func validate(in *Input) error {
-	in.Title, in.Proposal = strings.TrimSpace(in.Title), strings.TrimSpace(in.Proposal)
+func (s *Service) validate(in *Input) error {
+	var err error
+	if in.Title, err = input.Line("title", in.Title, input.MaxLine); err != nil {
+		return err
+	}
+	if in.Proposal, err = input.Text("proposal", in.Proposal, input.MaxText); err != nil {
+		return err
+	}
 	switch {
 	case in.Title == "":
 		return errs.Errorf(errs.Invalid, "title is required")
-	case len(in.Title) > 300:
-		return errs.Errorf(errs.Invalid, "title is %d bytes; at most 300", len(in.Title))
 	case in.Proposal == "":
 		return errs.Errorf(errs.Invalid, "proposal is required: say what is decided")
-	case len(in.Proposal) > 64<<10:
-		return errs.Errorf(errs.Invalid, "proposal is %d bytes; at most 65536", len(in.Proposal))
+	case s.Cfg.MaxInvitees > 0 && len(in.Invitees) > s.Cfg.MaxInvitees:
+		return errs.Errorf(errs.Invalid, "invitees: %d people; at most %d a decision", len(in.Invitees), s.Cfg.MaxInvitees)
 	}
 	return nil
 }
@@ -66,7 +74,7 @@ func validate(in *Input) error {
 // window starts now, its close and reminder are scheduled, and its invitees
 // are emailed.
 func (s *Service) Create(ctx context.Context, a people.Actor, in Input, from *Origin) (Decision, error) {
-	if err := validate(&in); err != nil {
+	if err := s.validate(&in); err != nil {
 		return Decision{}, err
 	}
 	w, err := s.window(in)
@@ -76,6 +84,11 @@ func (s *Service) Create(ctx context.Context, a people.Actor, in Input, from *Or
 	var d Decision
 	err = db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		now := s.Clock.Now()
+		if !a.Operator {
+			if err := limits.Hit(ctx, tx, now, fmt.Sprintf("decisions:%d", a.PersonID), s.Cfg.CreateLimit, "new decisions"); err != nil {
+				return err
+			}
+		}
 		owner, err := s.owner(ctx, tx, a, in.Owner, now)
 		if err != nil {
 			return err
@@ -167,6 +180,9 @@ func (s *Service) inviteeIDs(ctx context.Context, q db.Queryer, emails []string,
 	for _, email := range emails {
 		p, err := people.Ensure(ctx, q, email, "", "UTC", now)
 		if err != nil {
+			return nil, errs.Errorf(errs.Invalid, "invitees: %s", errs.Message(err))
+		}
+		if err := s.Cfg.Org.Check(p); err != nil {
 			return nil, errs.Errorf(errs.Invalid, "invitees: %s", errs.Message(err))
 		}
 		out = append(out, p.ID)

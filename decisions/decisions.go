@@ -5,6 +5,8 @@ package decisions
 
 import (
 	"fmt"
+	"meetingd/internal/limits"
+	"meetingd/internal/people"
 	"strings"
 	"time"
 )
@@ -107,10 +109,18 @@ type Config struct {
 	ClosingSoon   time.Duration // non-contributors are reminded this long before close
 	OutcomeNag    time.Duration // how often a contested decision's owner is reminded
 	BaseURL       string
+	MaxWindow     time.Duration // longer windows are refused
+	MaxInvitees   int           // people one decision may invite by address
+	Org           people.Org    // who may be invited
+	CreateLimit   limits.Rule   // new decisions per person (operators exempt)
+	ContribLimit  limits.Rule   // contributions per person (operators exempt)
 }
 
 // DefaultConfig returns SPEC.md's defaults.
 func DefaultConfig() Config {
 	return Config{Window: 7 * 24 * time.Hour, MinWindow: 24 * time.Hour, Extension: 24 * time.Hour,
-		MaxExtensions: 2, ClosingSoon: 24 * time.Hour, OutcomeNag: 24 * time.Hour, BaseURL: "http://localhost:8080"}
+		MaxExtensions: 2, ClosingSoon: 24 * time.Hour, OutcomeNag: 24 * time.Hour, BaseURL: "http://localhost:8080",
+		MaxWindow: 90 * 24 * time.Hour, MaxInvitees: 200,
+		// A person working fast is never limited; a script flooding is.
+		CreateLimit: limits.Rule{Max: 60, Per: time.Hour}, ContribLimit: limits.Rule{Max: 60, Per: time.Minute}}
 }

@@ -10,6 +10,7 @@ import (
 
 	"meetingd/internal/db"
 	"meetingd/internal/errs"
+	"meetingd/internal/input"
 	"meetingd/internal/jobs"
 	"meetingd/internal/people"
 )
@@ -28,19 +29,21 @@ const ActionReminderLead = 24 * time.Hour
 // AddActionItem records an action item from an occurrence and schedules its
 // reminder.
 func (s *Service) AddActionItem(ctx context.Context, a people.Actor, occID int64, in ActionItemInput) (ActionItem, error) {
-	in.Text = strings.TrimSpace(in.Text)
+	text, err := input.Text("text", in.Text, 2000)
+	if err != nil {
+		return ActionItem{}, err
+	}
+	in.Text = text
 	switch {
 	case in.Text == "":
 		return ActionItem{}, errs.Errorf(errs.Invalid, "text is required")
-	case len(in.Text) > 2000:
-		return ActionItem{}, errs.Errorf(errs.Invalid, "text is %d bytes; at most 2000", len(in.Text))
 	case strings.TrimSpace(in.Owner) == "":
 		return ActionItem{}, errs.Errorf(errs.Invalid, "owner is required: every action item has one")
 	case in.Due.IsZero():
 		return ActionItem{}, errs.Errorf(errs.Invalid, "due is required: every action item has a deadline")
 	}
 	var out ActionItem
-	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+	err = db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		now := s.Clock.Now()
 		if !in.Due.After(now) {
 			return errs.Errorf(errs.Invalid, "due %s is in the past", in.Due.UTC().Format(time.RFC3339))
@@ -52,9 +55,19 @@ func (s *Service) AddActionItem(ctx context.Context, a people.Actor, occID int64
 		if _, err := canSee(ctx, tx, a, o); err != nil {
 			return err
 		}
-		owner, err := people.Ensure(ctx, tx, in.Owner, "", o.TimeZone, now)
+		// The owner is one of the meeting's people: an action item is no way
+		// to make meetingd email a stranger.
+		owner, err := people.ByEmail(ctx, tx, in.Owner)
+		if errs.Code(err) == errs.NotFound {
+			return errs.Errorf(errs.Invalid, "owner %s is not invited to this meeting", in.Owner)
+		}
 		if err != nil {
 			return err
+		}
+		if role, err := roleOf(ctx, tx, occID, owner.ID); err != nil {
+			return err
+		} else if role == "" {
+			return errs.Errorf(errs.Invalid, "owner %s is not invited to this meeting", owner.Email)
 		}
 		var creator *int64
 		if a.PersonID != 0 {
@@ -67,6 +80,9 @@ func (s *Service) AddActionItem(ctx context.Context, a people.Actor, occID int64
 			return fmt.Errorf("store action item: %w", err)
 		}
 		if err := jobs.Schedule(ctx, tx, now, JobActionItemDue, jobs.Subject("action:", id), in.Due.Add(-ActionReminderLead)); err != nil {
+			return err
+		}
+		if err := emitChanged(ctx, tx, now, occID); err != nil {
 			return err
 		}
 		out, err = actionItem(ctx, tx, id)
@@ -116,6 +132,11 @@ func (s *Service) SetActionItemDone(ctx context.Context, a people.Actor, id int6
 		}
 		if err != nil {
 			return err
+		}
+		if it.OccurrenceID != nil {
+			if err := emitChanged(ctx, tx, now, *it.OccurrenceID); err != nil {
+				return err
+			}
 		}
 		out, err = actionItem(ctx, tx, id)
 		return err

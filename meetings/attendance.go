@@ -9,6 +9,7 @@ import (
 
 	"meetingd/internal/db"
 	"meetingd/internal/errs"
+	"meetingd/internal/input"
 	"meetingd/internal/people"
 )
 
@@ -57,6 +58,9 @@ func (s *Service) RecordAttendance(ctx context.Context, a people.Actor, occID in
 		if n, _ := res.RowsAffected(); n == 0 {
 			return errs.Errorf(errs.Invalid, "%s is not invited to occurrence %d", p.Email, occID)
 		}
+		if err := emitChanged(ctx, tx, s.Clock.Now(), occID); err != nil {
+			return err
+		}
 		all, err := attendees(ctx, tx, occID)
 		for _, at := range all {
 			if at.PersonID == who.ID {
@@ -72,6 +76,10 @@ func (s *Service) RecordAttendance(ctx context.Context, a people.Actor, occID in
 // private or sensitive meetings refuse one: people speak freely there
 // because nothing is kept.
 func (s *Service) SetRecording(ctx context.Context, a people.Actor, occID int64, link string) (Occurrence, error) {
+	link, err := input.Line("url", link, input.MaxURL)
+	if err != nil {
+		return Occurrence{}, err
+	}
 	u, err := url.Parse(link)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return Occurrence{}, errs.Errorf(errs.Invalid, "recording url %q is not an http(s) URL", link)
@@ -99,6 +107,9 @@ func (s *Service) SetRecording(ctx context.Context, a people.Actor, occID int64,
 		}
 		if len(atts) == 2 {
 			return errs.Errorf(errs.Conflict, "occurrence %d is a 1:1 (exactly two people): it cannot have a recording", occID)
+		}
+		if err := emitChanged(ctx, tx, now, occID); err != nil {
+			return err
 		}
 		return tx.GetContext(ctx, &out, tx.Rebind(`UPDATE occurrences SET recording_url = ?, updated_at = ? WHERE id = ? RETURNING `+occColumns),
 			u.String(), now, occID)

@@ -9,7 +9,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"meetingd/internal/db"
-	"meetingd/internal/errs"
+	"meetingd/internal/input"
 	"meetingd/internal/people"
 )
 
@@ -108,12 +108,16 @@ func (s *Service) UpdateSection(ctx context.Context, a people.Actor, occID int64
 			if v == nil {
 				continue
 			}
-			if len(*v) > MaxSectionText {
-				return errs.Errorf(errs.Invalid, "%s is %d bytes; at most %d", f, len(*v), MaxSectionText)
-			}
-			if err := setSection(ctx, tx, now, occID, f, *v); err != nil {
+			text, err := input.Text(f, *v, MaxSectionText)
+			if err != nil {
 				return err
 			}
+			if err := setSection(ctx, tx, now, occID, f, text); err != nil {
+				return err
+			}
+		}
+		if err := emitChanged(ctx, tx, now, occID); err != nil {
+			return err
 		}
 		if p.PreRead != nil && s.hasPreRead(*p.PreRead) &&
 			(o.PreReadState == PreReadPending || o.PreReadState == PreReadMissing) && now.Before(o.StartsAt) {

@@ -3,7 +3,6 @@ package meetings
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -11,6 +10,7 @@ import (
 	"meetingd/internal/clock"
 	"meetingd/internal/db"
 	"meetingd/internal/errs"
+	"meetingd/internal/input"
 	"meetingd/internal/people"
 )
 
@@ -144,8 +144,10 @@ func Validate(batch []SeriesEvents) error {
 
 func (s *Service) lead() time.Duration { return max(s.Cfg.Lead, s.Cfg.MinLead) }
 
+// titleOf is the event's title as meetingd shows it: a calendar's odd
+// characters cleaned out (a CR or LF would break feeds and headers).
 func titleOf(ev Event) string {
-	if t := strings.TrimSpace(ev.Title); t != "" {
+	if t := input.CleanLine(ev.Title, input.MaxLine); t != "" {
 		return t
 	}
 	return "(untitled meeting)"

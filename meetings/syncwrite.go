@@ -8,6 +8,7 @@ import (
 
 	"meetingd/internal/db"
 	"meetingd/internal/errs"
+	"meetingd/internal/input"
 	"meetingd/internal/jobs"
 	"meetingd/internal/people"
 )
@@ -155,7 +156,7 @@ func (w *syncTx) upsertSeries(ctx context.Context, sources []Event) error {
 	return chunks(len(sources), func(start, end int) error {
 		args := make([]any, 0, 10*(end-start))
 		for _, ev := range sources[start:end] {
-			args = append(args, w.calID, ev.SeriesUID, titleOf(ev), ev.Description, w.people[people.NormalizeEmail(ev.Organizer.Email)],
+			args = append(args, w.calID, ev.SeriesUID, titleOf(ev), input.CleanText(ev.Description, input.MaxText), w.people[people.NormalizeEmail(ev.Organizer.Email)],
 				strings.Join(ev.Recurrence, "\n"), zoneOf(ev), ev.Private, w.now, w.now)
 		}
 		var got []seriesKey

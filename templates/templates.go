@@ -16,7 +16,7 @@ import (
 	"time"
 )
 
-//go:embed email notes pages
+//go:embed email notes pages static
 var embedded embed.FS
 
 // Set is the parsed templates.
@@ -41,6 +41,15 @@ func Load(dir string) (*Set, error) {
 		return nil, fmt.Errorf("html templates: %w", err)
 	}
 	return &Set{text: text, html: html}, nil
+}
+
+// Stylesheet is the pages' stylesheet, served at /static/meetingd.css.
+func Stylesheet() []byte {
+	b, err := embedded.ReadFile("static/meetingd.css")
+	if err != nil {
+		panic(err) // embedded at build time
+	}
+	return b
 }
 
 // MustLoad is Load for the embedded set, which tests prove parses.

@@ -64,7 +64,7 @@ func crash(ctx context.Context, args []string) error {
 		if err != nil {
 			return nil, err
 		}
-		cmd := exec.Command(*binary, "serve", "--db", s.Cfg.DB, "--smtp", s.smtp.URL(), "--addr", addr, "--poll", "1s")
+		cmd := exec.Command(*binary, "serve", "--db", s.Cfg.DB, "--smtp", s.smtp.URL(), "--addr", addr, "--poll", "1s", "--rate-limits", "off")
 		cmd.Stdout, cmd.Stderr = logFile, logFile
 		return cmd, cmd.Start()
 	}

@@ -272,6 +272,10 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
+		// Whom an operator gives a token is theirs to invite (--domains).
+		if err := people.Vouch(ctx, a.DB, p.ID); err != nil {
+			return err
+		}
 		tok, err := people.NewToken(ctx, a.DB, p.ID, label, now)
 		if err != nil {
 			return err
@@ -297,6 +301,9 @@ func cmdPerson(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		p, err := people.Ensure(ctx, a.DB, email, name, "UTC", a.Clock.Now())
 		if err != nil {
+			return err
+		}
+		if err := people.Vouch(ctx, a.DB, p.ID); err != nil { // an operator added them
 			return err
 		}
 		var patch people.Patch
@@ -333,6 +340,9 @@ func cmdSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fs.BoolVar(&asJSON, "json", false, "print JSON")
 		fs.IntVar(&limit, "n", 30, "how many steps")
 	}, func(a *app.App, fs *flag.FlagSet) error {
+		if limit < 1 || limit > 500 {
+			return usageError{fmt.Sprintf("-n %d: show from 1 to 500 steps", limit)}
+		}
 		rows, err := a.Meetings.Schedule(ctx, limit)
 		if err != nil {
 			return err
@@ -366,6 +376,9 @@ func cmdOutbox(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.IntVar(&limit, "n", 30, "how many emails")
 		fs.StringVar(&to, "to", "", "only emails to this address")
 	}, func(a *app.App, fs *flag.FlagSet) error {
+		if limit < 1 || limit > 500 {
+			return usageError{fmt.Sprintf("-n %d: show from 1 to 500 emails", limit)}
+		}
 		items, err := a.Outbox.List(ctx, a.DB, strings.ToLower(to), 0, limit)
 		if err != nil {
 			return err

@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"meetingd/internal/app"
+	"meetingd/internal/limits"
+	"meetingd/internal/people"
 )
 
 // config is everything an operator can set, by flag or MEETINGD_* variable.
@@ -28,6 +31,11 @@ type config struct {
 	LogFormat         string
 	Window            time.Duration
 	MaxExtensions     int
+	Domains           string
+	MaxInvitees       int
+	MaxWindow         time.Duration
+	MetricsToken      string
+	RateLimits        string
 	OIDC              oidcConfig     // --oidc-*: sign-in with Google (oidc.go)
 	Google            googleSettings // --google-*: Google Workspace (google.go)
 }
@@ -36,7 +44,7 @@ type config struct {
 // variable: --base-url reads MEETINGD_BASE_URL.
 func (c *config) register(fs *flag.FlagSet) {
 	def := app.Defaults()
-	str(fs, &c.DB, "db", def.DB, "SQLite database file")
+	str(fs, &c.DB, "db", def.DB, "SQLite database file, or postgres://user@host/db for several replicas")
 	str(fs, &c.Addr, "addr", "127.0.0.1:8080", "HTTP listen address")
 	str(fs, &c.SMTP, "smtp", "", "SMTP server URL, smtp://[user:pass@]host:port or smtps://...; unset keeps mail in the local outbox")
 	str(fs, &c.From, "from", def.From, "From address of emails")
@@ -50,6 +58,11 @@ func (c *config) register(fs *flag.FlagSet) {
 	integer(fs, &c.MaxExtensions, "max-extensions", def.MaxExtensions, "how many times late objections may extend a decision's window")
 	dur(fs, &c.Poll, "poll", 5*time.Second, "longest the scheduler sleeps when nothing is due (it wakes for what falls due sooner)")
 	str(fs, &c.LogFormat, "log", "text", "log format: text or json")
+	str(fs, &c.Domains, "domains", "", "comma-separated email domains of the organisation: only they (and people operators add) are invited and emailed; unset: anyone")
+	integer(fs, &c.MaxInvitees, "max-invitees", def.MaxInvitees, "most people one decision or event may name")
+	dur(fs, &c.MaxWindow, "max-window", def.MaxWindow, "longest decision window")
+	str(fs, &c.MetricsToken, "metrics-token", "", "bearer token /metrics requires; unset: /metrics is public")
+	str(fs, &c.RateLimits, "rate-limits", formatLimits(def.Limits), "rate limits: contributions and decisions per person, sign-in links per address and per client IP; \"off\" for none")
 	c.registerOIDC(fs)
 	c.registerGoogle(fs)
 }
@@ -78,6 +91,19 @@ func (c *config) app() (app.Config, error) {
 	if err := c.OIDC.check(); err != nil {
 		return cfg, err
 	}
+	if cfg.Org, err = people.NewOrg(c.Domains); err != nil {
+		return cfg, fmt.Errorf("--domains: %w", err)
+	}
+	if c.MaxInvitees < 1 {
+		return cfg, fmt.Errorf("--max-invitees %d: at least 1", c.MaxInvitees)
+	}
+	if c.MaxWindow < c.Window {
+		return cfg, fmt.Errorf("--max-window %s is shorter than --window %s", c.MaxWindow, c.Window)
+	}
+	if cfg.Limits, err = parseLimits(c.RateLimits); err != nil {
+		return cfg, fmt.Errorf("--rate-limits: %w", err)
+	}
+	cfg.MaxInvitees, cfg.MaxWindow, cfg.MetricsToken = c.MaxInvitees, c.MaxWindow, c.MetricsToken
 	cfg.DB, cfg.SMTP, cfg.From, cfg.BaseURL, cfg.TemplatesDir = c.DB, c.SMTP, c.From, c.BaseURL, c.TemplatesDir
 	cfg.Operators, cfg.Lead, cfg.Reminders, cfg.OptionalByDefault = c.operators(), c.Lead, reminders, c.OptionalByDefault
 	cfg.Window, cfg.MaxExtensions = c.Window, c.MaxExtensions
@@ -142,6 +168,56 @@ func (c *config) reminders() ([]time.Duration, error) {
 			return nil, fmt.Errorf("--reminders: %q is not a positive duration like 72h", f)
 		}
 		out = append(out, d)
+	}
+	return out, nil
+}
+
+// limitNames are --rate-limits' keys, each naming one of app.Limits.
+var limitNames = []string{"contributions", "decisions", "signin", "signin-ip"}
+
+func limitFields(l *app.Limits) []*limits.Rule {
+	return []*limits.Rule{&l.Contributions, &l.Decisions, &l.SignInAddress, &l.SignInIP}
+}
+
+// formatLimits writes limits as --rate-limits takes them.
+func formatLimits(l app.Limits) string {
+	var parts []string
+	for i, r := range limitFields(&l) {
+		parts = append(parts, fmt.Sprintf("%s=%d/%s", limitNames[i], r.Max, shortDuration(r.Per)))
+	}
+	return strings.Join(parts, ",")
+}
+
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	s = strings.TrimSuffix(s, "0s")
+	return strings.TrimSuffix(s, "0m")
+}
+
+// parseLimits reads "contributions=60/1m,decisions=60/1h,…" (keys left
+// out keep their defaults) or "off".
+func parseLimits(v string) (app.Limits, error) {
+	out := app.Defaults().Limits
+	if strings.TrimSpace(v) == "off" {
+		return app.Limits{}, nil
+	}
+	fields := limitFields(&out)
+	for _, part := range strings.Split(v, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		name, rule, _ := strings.Cut(part, "=")
+		i := slices.Index(limitNames, strings.TrimSpace(name))
+		if i < 0 {
+			return out, fmt.Errorf("%q: the limits are %s", name, strings.Join(limitNames, ", "))
+		}
+		n, per, ok := strings.Cut(rule, "/")
+		max, err1 := strconv.Atoi(strings.TrimSpace(n))
+		d, err2 := time.ParseDuration(strings.TrimSpace(per))
+		if !ok || err1 != nil || err2 != nil || max < 1 || d <= 0 {
+			return out, fmt.Errorf("%q: write a limit as %s=60/1m", part, name)
+		}
+		*fields[i] = limits.Rule{Max: max, Per: d}
 	}
 	return out, nil
 }

@@ -20,6 +20,7 @@ import (
 	"meetingd/internal/clock"
 	"meetingd/internal/db"
 	"meetingd/internal/jobs"
+	"meetingd/internal/limits"
 	"meetingd/internal/links"
 	"meetingd/internal/mail"
 	"meetingd/internal/metrics"
@@ -49,9 +50,23 @@ type Config struct {
 	WriteWait time.Duration
 	// MaxInFlight bounds the requests worked on at once; 0 is 8 per CPU.
 	MaxInFlight int
+	// Org is who may be invited and emailed (--domains); MaxInvitees the
+	// people one decision or event may name; MaxWindow the longest window.
+	Org         people.Org
+	MaxInvitees int
+	MaxWindow   time.Duration
+	Limits      Limits
+	// MetricsToken, when set, is what /metrics requires.
+	MetricsToken string
 	// Transport replaces the one SMTP chooses: the demo shows mail as it
 	// leaves, the crash test dies mid-send.
 	Transport mail.Transport
+}
+
+// Limits are the rate limits (zero rules limit nothing).
+type Limits struct {
+	Contributions, Decisions limits.Rule // per person; operators are exempt
+	SignInAddress, SignInIP  limits.Rule
 }
 
 // Defaults is SPEC.md's configuration for the embedded default.
@@ -60,7 +75,10 @@ func Defaults() Config {
 	return Config{DB: "meetingd.db", From: "meetingd <meetingd@localhost>", BaseURL: "http://localhost:8080",
 		Lead: m.Lead, Reminders: m.Reminders, OptionalByDefault: m.OptionalByDefault,
 		Window: d.Window, MaxExtensions: d.MaxExtensions, WriteWait: 3 * time.Second,
-		OIDC: people.OIDCConfig{Issuer: "https://accounts.google.com"}}
+		OIDC:        people.OIDCConfig{Issuer: "https://accounts.google.com"},
+		MaxInvitees: d.MaxInvitees, MaxWindow: d.MaxWindow,
+		Limits: Limits{Contributions: d.ContribLimit, Decisions: d.CreateLimit,
+			SignInAddress: people.DefaultSignInLimits[0], SignInIP: people.DefaultSignInLimits[1]}}
 }
 
 // App is meetingd wired together.
@@ -136,13 +154,16 @@ func (a *App) wire(ctx context.Context, transport mail.Transport) error {
 		return err
 	}
 	a.Worker = jobs.NewWorker(a.DB, c, log)
-	a.Outbox = &mail.Outbox{Templates: a.Templates, Clock: c, BaseURL: cfg.BaseURL, Log: log, People: people.Directory{}}
+	a.Outbox = &mail.Outbox{Templates: a.Templates, Clock: c, BaseURL: cfg.BaseURL, Log: log, People: people.Directory{Org: cfg.Org}}
 	a.Deliverer = &mail.Deliverer{DB: a.DB, Outbox: a.Outbox, Transport: transport, MaxAttempts: a.Worker.MaxAttempts}
-	a.SignIn = &people.SignIn{DB: a.DB, Clock: c, Links: signer, Outbox: a.Outbox, BaseURL: cfg.BaseURL, Log: log, Wake: a.Worker}
+	a.SignIn = &people.SignIn{DB: a.DB, Clock: c, Links: signer, Outbox: a.Outbox, BaseURL: cfg.BaseURL, Log: log, Wake: a.Worker,
+		AddressLimit: cfg.Limits.SignInAddress, ClientLimit: cfg.Limits.SignInIP}
 	a.Outbox.Register(people.MailSignIn, a.SignIn)
 
 	dcfg := decisions.DefaultConfig()
 	dcfg.Window, dcfg.MaxExtensions, dcfg.BaseURL = cfg.Window, cfg.MaxExtensions, cfg.BaseURL
+	dcfg.MaxWindow, dcfg.MaxInvitees, dcfg.Org = cfg.MaxWindow, cfg.MaxInvitees, cfg.Org
+	dcfg.CreateLimit, dcfg.ContribLimit = cfg.Limits.Decisions, cfg.Limits.Contributions
 	a.Decisions = &decisions.Service{DB: a.DB, Clock: c, Cfg: dcfg, Outbox: a.Outbox, Links: signer, Log: log, Wake: a.Worker}
 
 	mcfg := meetings.DefaultConfig()
@@ -152,6 +173,7 @@ func (a *App) wire(ctx context.Context, transport mail.Transport) error {
 
 	a.Calendar = calendar.NewLocal(a.DB, c, a.Meetings, log)
 	a.Calendar.Wake = a.Worker
+	a.Calendar.MaxAttendees, a.Calendar.Org = cfg.MaxInvitees, cfg.Org
 	a.Feed = &calendar.Feed{DB: a.DB, Clock: c, Meetings: a.Meetings, Decisions: a.Decisions, BaseURL: cfg.BaseURL}
 	a.Metrics = metrics.New(a.Decisions)
 	a.Worker.Observer, a.Deliverer.Observer = a.Metrics, a.Metrics
@@ -194,7 +216,7 @@ func (a *App) Handler(ctx context.Context) *web.Server {
 	s := &web.Server{DB: a.DB, Clock: a.Clock, Log: a.Log, Templates: a.Templates, BaseURL: a.Cfg.BaseURL,
 		SignIn: a.SignIn, Meetings: a.Meetings, Decisions: a.Decisions, Calendar: a.Calendar, Feed: a.Feed,
 		Google: a.Google, Metrics: a.Metrics, Outbox: a.Outbox, WriteWait: a.Cfg.WriteWait,
-		MaxInFlight: a.Cfg.MaxInFlight}
+		MaxInFlight: a.Cfg.MaxInFlight, MetricsToken: a.Cfg.MetricsToken}
 	if o := a.Cfg.OIDC; o.ClientID != "" {
 		o.RedirectURL = a.Cfg.BaseURL + "/signin/google/callback"
 		// If Google cannot be reached at start, sign-in by email still

@@ -5,6 +5,7 @@ package errs
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Codes callers act on.
@@ -16,6 +17,7 @@ const (
 	Forbidden    = "forbidden"    // credentials fine, access refused
 	TooLarge     = "too_large"    // the request body is over the limit
 	Unavailable  = "unavailable"  // busy now: the same request may succeed in a moment
+	RateLimited  = "rate_limited" // too many of these lately: try again after RetryAfter
 	Internal     = "internal"     // our fault
 )
 
@@ -23,6 +25,9 @@ const (
 type Error struct {
 	Code    string
 	Message string
+	// RetryAfter, for RateLimited, is how long until the same request
+	// would be taken.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
@@ -30,6 +35,16 @@ func (e *Error) Error() string { return e.Code + ": " + e.Message }
 // Errorf returns an *Error with the given code and formatted message.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// RetryAfter is how long err says to wait before trying again: 0 when it
+// does not say.
+func RetryAfter(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
 }
 
 // Code returns the code of the first *Error in err's chain, Internal for any

@@ -134,7 +134,11 @@ func (d *Deliverer) deliver(ctx context.Context, items []Item, attempts int) err
 			return err
 		}
 		for _, it := range group {
-			if reason, ok := dropped[it.RecipientID]; ok {
+			reason, ok := dropped[it.RecipientID]
+			if people[it.RecipientID].Outside {
+				reason, ok = "outside the organisation's domains (--domains)", true
+			}
+			if ok {
 				if err := d.record(ctx, it, "dropped", reason, ""); err != nil {
 					return err
 				}
@@ -241,6 +245,13 @@ func (d *Deliverer) digest(ctx context.Context, j jobs.Job) error {
 	}
 	to := people[pid]
 	var parts, dropped []Item
+	if to.Outside { // never emailed: what was held for them is dropped
+		for _, it := range held {
+			it.DroppedReason = "outside the organisation's domains (--domains)"
+			dropped = append(dropped, it)
+		}
+		held = nil
+	}
 	for _, group := range groups(held) {
 		texts, drops, err := d.words(ctx, group, people)
 		if err != nil {

@@ -36,6 +36,9 @@ type Recipient struct {
 	WorkEnd   int    `db:"work_end"`
 	WorkDays  int    `db:"work_days"` // bit n: time.Weekday(n) is a working day
 	Digest    bool   `db:"digest"`
+	// Outside is a recipient outside the organisation (--domains), met on
+	// an imported or synced calendar: kept, but never emailed.
+	Outside bool `db:"-"`
 }
 
 // Location is the recipient's time zone, UTC when unknown.

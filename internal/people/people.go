@@ -14,6 +14,7 @@ import (
 	"meetingd/internal/clock"
 	"meetingd/internal/db"
 	"meetingd/internal/errs"
+	"meetingd/internal/input"
 	outbox "meetingd/internal/mail"
 )
 
@@ -28,6 +29,7 @@ type Person struct {
 	WorkDays  int       `db:"work_days" json:"-"` // bit n: time.Weekday(n) is a working day
 	Digest    bool      `db:"digest" json:"digest"`
 	Operator  bool      `db:"operator" json:"operator"`
+	Vouched   bool      `db:"vouched" json:"-"` // added by an operator: may be invited from outside --domains
 	CreatedAt time.Time `db:"created_at" json:"-"`
 }
 
@@ -80,10 +82,10 @@ func NormalizeEmail(s string) string {
 	return strings.ToLower(s)
 }
 
-const columns = `id, email, name, time_zone, work_start, work_end, work_days, digest, operator, created_at`
+const columns = `id, email, name, time_zone, work_start, work_end, work_days, digest, operator, vouched, created_at`
 
 // prefixed is columns of people p, for the package's joins.
-const prefixed = `p.id, p.email, p.name, p.time_zone, p.work_start, p.work_end, p.work_days, p.digest, p.operator, p.created_at`
+const prefixed = `p.id, p.email, p.name, p.time_zone, p.work_start, p.work_end, p.work_days, p.digest, p.operator, p.vouched, p.created_at`
 
 // Ensure returns the person with email, creating them if new with name and
 // time zone tz (a first guess: the zone of the meeting that introduced
@@ -100,7 +102,7 @@ func Ensure(ctx context.Context, q db.Queryer, email, name, tz string, now time.
 	err := q.GetContext(ctx, &p, q.Rebind(`
 		INSERT INTO people (email, name, time_zone, created_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (email) DO UPDATE SET name = CASE WHEN people.name = '' THEN excluded.name ELSE people.name END
-		RETURNING `+columns), email, strings.TrimSpace(name), tz, now)
+		RETURNING `+columns), email, input.CleanLine(name, input.MaxName), tz, now)
 	if err != nil {
 		return Person{}, fmt.Errorf("ensure person %s: %w", email, err)
 	}
@@ -128,7 +130,7 @@ func EnsureAll(ctx context.Context, q db.Queryer, cs []Contact, now time.Time) (
 		if err := CheckEmail(c.Email); err != nil {
 			return nil, err
 		}
-		c.Email, c.Name = NormalizeEmail(c.Email), strings.TrimSpace(c.Name)
+		c.Email, c.Name = NormalizeEmail(c.Email), input.CleanLine(c.Name, input.MaxName)
 		if _, err := clock.Zone(c.TimeZone); err != nil {
 			c.TimeZone = "UTC"
 		}
@@ -249,7 +251,7 @@ func SetOperators(ctx context.Context, q db.Queryer, emails []string, now time.T
 		if err != nil {
 			return fmt.Errorf("operators: %w", err)
 		}
-		if _, err := q.ExecContext(ctx, q.Rebind(`UPDATE people SET operator = TRUE WHERE id = ?`), p.ID); err != nil {
+		if _, err := q.ExecContext(ctx, q.Rebind(`UPDATE people SET operator = TRUE, vouched = TRUE WHERE id = ?`), p.ID); err != nil {
 			return fmt.Errorf("mark operator %s: %w", e, err)
 		}
 	}
@@ -257,19 +259,34 @@ func SetOperators(ctx context.Context, q db.Queryer, emails []string, now time.T
 }
 
 // Directory answers the outbox's questions about recipients.
-type Directory struct{}
+type Directory struct {
+	Org Org // who may be emailed
+}
 
 // Recipients are the people with ids, as the outbox needs them.
-func (Directory) Recipients(ctx context.Context, q db.Queryer, ids []int64) (map[int64]outbox.Recipient, error) {
+func (d Directory) Recipients(ctx context.Context, q db.Queryer, ids []int64) (map[int64]outbox.Recipient, error) {
 	ps, err := ByIDs(ctx, q, ids)
 	if err != nil {
 		return nil, err
 	}
 	out := make(map[int64]outbox.Recipient, len(ps))
 	for id, p := range ps {
-		out[id] = p.Recipient()
+		r := p.Recipient()
+		r.Outside = !d.Org.Allows(p)
+		out[id] = r
 	}
 	return out, nil
+}
+
+// Vouch marks people an operator added: with --domains set, they may be
+// invited and emailed though their address is elsewhere.
+func Vouch(ctx context.Context, q db.Queryer, ids ...int64) error {
+	for _, id := range ids {
+		if _, err := q.ExecContext(ctx, q.Rebind(`UPDATE people SET vouched = TRUE WHERE id = ?`), id); err != nil {
+			return fmt.Errorf("vouch for person %d: %w", id, err)
+		}
+	}
+	return nil
 }
 
 // Fill looks up, in one query, the people that items refer to (by the id

@@ -9,6 +9,7 @@ import (
 	"meetingd/internal/clock"
 	"meetingd/internal/db"
 	"meetingd/internal/errs"
+	"meetingd/internal/input"
 )
 
 // Patch changes a person's preferences; nil fields stay as they are.
@@ -28,7 +29,9 @@ func Update(ctx context.Context, q db.Queryer, id int64, p Patch) (Person, error
 		return Person{}, err
 	}
 	if p.Name != nil {
-		cur.Name = strings.TrimSpace(*p.Name)
+		if cur.Name, err = input.Line("name", *p.Name, input.MaxName); err != nil {
+			return Person{}, err
+		}
 	}
 	if p.TimeZone != nil {
 		if _, err := clock.Zone(*p.TimeZone); err != nil {

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/jmoiron/sqlx"
 
@@ -14,6 +15,7 @@ import (
 	"meetingd/internal/db"
 	"meetingd/internal/errs"
 	"meetingd/internal/jobs"
+	"meetingd/internal/limits"
 	"meetingd/internal/links"
 	"meetingd/internal/mail"
 	"meetingd/internal/secret"
@@ -41,26 +43,51 @@ type SignIn struct {
 	BaseURL string
 	Log     *slog.Logger
 	Wake    jobs.Waker
+	// AddressLimit bounds the links one address is sent; ClientLimit the
+	// requests one client (IP address) makes, known addresses or not.
+	AddressLimit, ClientLimit limits.Rule
 }
+
+// DefaultSignInLimits: 5 links an hour to an address, 30 requests an hour
+// from a client.
+var DefaultSignInLimits = [2]limits.Rule{{Max: 5, Per: time.Hour}, {Max: 30, Per: time.Hour}}
 
 // SafeNext keeps the page a person returns to after signing in on this
 // site: a path, never another host.
 func SafeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	// Browsers drop tabs and newlines from addresses and read a backslash
+	// as a slash, so "/\t/evil.example" would leave meetingd: anything but
+	// a plain path on this site is refused.
+	if !strings.HasPrefix(next, "/") || strings.ContainsAny(next, "\\") || strings.ContainsFunc(next, unicode.IsControl) {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || strings.HasPrefix(next, "//") || strings.HasPrefix(u.Path, "//") {
 		return "/"
 	}
 	return next
 }
 
 // SendLink emails a sign-in link to a known person, returning to next
-// after. An unknown address is a NotFound error, which callers must not
-// reveal.
-func (s *SignIn) SendLink(ctx context.Context, email, next string) error {
+// after, for a request from client (an IP address). An unknown address is
+// a NotFound error, and an address sent too many links lately a
+// RateLimited one with Quiet set: callers must answer both as they answer
+// a link sent, revealing nobody. A client asking too often is refused
+// outright, whatever the address.
+func (s *SignIn) SendLink(ctx context.Context, email, next, client string) error {
+	if err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		return limits.Hit(ctx, tx, s.Clock.Now(), "signin-client:"+client, s.ClientLimit, "sign-in requests from your network")
+	}); err != nil {
+		return err
+	}
 	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		now := s.Clock.Now()
 		p, err := ByEmail(ctx, tx, email)
 		if err != nil {
 			return err
+		}
+		if err := limits.Hit(ctx, tx, now, "signin:"+p.Email, s.AddressLimit, "sign-in links"); err != nil {
+			return ErrQuietlyLimited
 		}
 		id := secret.Hex(16)
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO signin_links (id, person_id, expires_at, created_at) VALUES (?, ?, ?, ?)`),
@@ -76,6 +103,10 @@ func (s *SignIn) SendLink(ctx context.Context, email, next string) error {
 	}
 	return err
 }
+
+// ErrQuietlyLimited is an address sent too many links lately: answered
+// like any other, so it reveals nothing, and no link is sent.
+var ErrQuietlyLimited = errs.Errorf(errs.NotFound, "sign-in links to this address are limited for now")
 
 // Compose writes a sign-in email as it is sent: its link, signed to expire
 // with the link's row. A link already used, or expired, is not sent.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"meetingd/internal/errs"
@@ -24,6 +25,7 @@ var statuses = map[string]int{
 	errs.Forbidden:    http.StatusForbidden,
 	errs.TooLarge:     http.StatusRequestEntityTooLarge,
 	errs.Unavailable:  http.StatusServiceUnavailable,
+	errs.RateLimited:  http.StatusTooManyRequests,
 	errs.Internal:     http.StatusInternalServerError,
 }
 
@@ -42,10 +44,19 @@ func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
 	if code == errs.Internal {
 		s.Log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", logPath(r), "err", err)
 	}
-	if code == errs.Unavailable {
-		w.Header().Set("Retry-After", "1")
-	}
+	setRetryAfter(w, err)
 	writeJSON(w, status(err), map[string]any{"error": map[string]string{"code": code, "message": errs.Message(err)}})
+}
+
+// setRetryAfter tells a client that was refused for now when to try again.
+func setRetryAfter(w http.ResponseWriter, err error) {
+	switch errs.Code(err) {
+	case errs.Unavailable:
+		w.Header().Set("Retry-After", "1")
+	case errs.RateLimited:
+		secs := int(errs.RetryAfter(err).Seconds() + 0.999)
+		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+	}
 }
 
 // writeJSON writes v with status.

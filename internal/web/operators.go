@@ -25,7 +25,12 @@ func (s *Server) operatorsOnly(h http.HandlerFunc) http.HandlerFunc {
 
 // schedule lists the steps due next, for operators.
 func (s *Server) schedule(w http.ResponseWriter, r *http.Request) {
-	steps, err := s.Meetings.Schedule(r.Context(), 100)
+	_, limit, err := pageParams(r)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	steps, err := s.Meetings.Schedule(r.Context(), limit)
 	if err != nil {
 		s.apiError(w, r, err)
 		return

@@ -18,7 +18,6 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("X-Frame-Options", "DENY")
 	w.WriteHeader(status)
 	b.WriteTo(w)
 }
@@ -28,9 +27,7 @@ func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
 	if errs.Code(err) == errs.Internal {
 		s.Log.ErrorContext(r.Context(), "page failed", "path", logPath(r), "err", err)
 	}
-	if errs.Code(err) == errs.Unavailable {
-		w.Header().Set("Retry-After", "1")
-	}
+	setRetryAfter(w, err)
 	s.render(w, r, status(err), "message", map[string]string{"Title": "Cannot do that", "Message": errs.Message(err)})
 }
 

@@ -66,6 +66,7 @@ func (s *Server) routes() http.Handler {
 	dash.HandleFunc("POST /action-items/{id}", s.actionItemForm)
 	dash.HandleFunc("GET /me", s.myWorkPage)
 	dash.HandleFunc("GET /outbox", s.outboxPage)
+	dash.HandleFunc("POST /signout", s.signOut) // behind the session's CSRF check
 
 	// Public: pages signed links open (the link's token says who reads),
 	// sign-in, feeds (a secret address), Google's calls, and probes.
@@ -80,7 +81,6 @@ func (s *Server) routes() http.Handler {
 	pub.HandleFunc("POST /signin", s.signInRequest)
 	pub.HandleFunc("GET /signin/link", s.signInLink)
 	pub.HandleFunc("POST /signin/link", s.signInConfirm)
-	pub.HandleFunc("POST /signout", s.signOut)
 	if s.oidc != nil {
 		pub.HandleFunc("GET /signin/google", s.googleSignIn)
 		pub.HandleFunc("GET /signin/google/callback", s.googleSignInCallback)
@@ -91,8 +91,9 @@ func (s *Server) routes() http.Handler {
 		pub.HandleFunc("GET "+google.CallbackPath, s.googleConsent)
 	}
 	pub.HandleFunc("GET /healthz", s.health)
-	pub.Handle("GET /metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))
+	pub.Handle("GET /metrics", s.metricsGuard(promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{})))
+	pub.HandleFunc("GET /static/meetingd.css", s.style)
 	pub.Handle("/api/", s.api(api))
 	pub.Handle("/", s.pages(dash))
-	return s.logRequests(s.admit(pub))
+	return s.logRequests(s.secureHeaders(s.admit(pub)))
 }

@@ -43,6 +43,8 @@ type Server struct {
 	// WriteWait is how long a request waits for its turn to write before
 	// it is answered 503, to try again.
 	WriteWait time.Duration
+	// MetricsToken, when set, is the bearer token /metrics requires.
+	MetricsToken string
 	// MaxInFlight bounds the requests worked on at once (0: 8 per CPU);
 	// the rest wait their turn, as long as WriteWait.
 	MaxInFlight int

@@ -1,0 +1,29 @@
+package meetings
+
+import (
+	"context"
+	"time"
+
+	"meetingd/internal/db"
+	"meetingd/internal/jobs"
+)
+
+// EventOccurrenceChanged says meetingd changed an occurrence in a way a
+// calendar that keeps its notes elsewhere mirrors: its pre-read was
+// published, its section, attendance, recordings or action items edited.
+// It is emitted in the transaction that made the change; a calendar source
+// subscribes (Google writes the change into the occurrence's Google Doc).
+// Changes that come from a calendar's own sync are not emitted: that
+// calendar knows of them already.
+const EventOccurrenceChanged = "meetings.occurrence_changed"
+
+// changedPrefix is the subject prefix of EventOccurrenceChanged: not
+// "occurrence:", whose pending jobs are cancelled with the occurrence.
+const changedPrefix = "changed-occurrence:"
+
+func emitChanged(ctx context.Context, q db.Queryer, now time.Time, occID int64) error {
+	return jobs.Emit(ctx, q, now, EventOccurrenceChanged, jobs.Subject(changedPrefix, occID))
+}
+
+// ChangedOccurrence is the occurrence an EventOccurrenceChanged job is about.
+func ChangedOccurrence(j jobs.Job) (int64, error) { return jobs.SubjectID(j.Subject, changedPrefix) }
