@@ -168,3 +168,21 @@ func TestSMTPURLErrorsHideThePassword(t *testing.T) {
 		}
 	}
 }
+
+// An email's subject reaches the wire on one header line, whatever the
+// title it was made from held.
+func TestSubjectNeverBreaksAHeader(t *testing.T) {
+	smtp := mailtest.Start(t)
+	tr, err := mail.NewSMTPTransport(smtp.URL(), "meetingd <m@example.com>", "example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := mail.Item{ID: 1, Kind: "k", To: "ben@example.com", Subject: "Sync\r\nBcc: mallory@evil.example", Text: "t", HTML: "<p>t</p>", CreatedAt: t0}
+	if err := tr.Send(context.Background(), it); err != nil {
+		t.Fatal(err)
+	}
+	m := smtp.Messages()[0]
+	if len(m.To) != 1 || m.Header.Get("Bcc") != "" || !strings.HasPrefix(m.Subject, "Sync") {
+		t.Fatalf("to %v, Bcc %q, subject %q", m.To, m.Header.Get("Bcc"), m.Subject)
+	}
+}

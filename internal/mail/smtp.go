@@ -3,6 +3,7 @@ package mail
 import (
 	"context"
 	"fmt"
+	"meetingd/internal/input"
 	"net/url"
 	"strconv"
 	"sync"
@@ -79,7 +80,9 @@ func (t *SMTPTransport) Send(ctx context.Context, it Item) error {
 	if err := m.To(it.To); err != nil {
 		return fmt.Errorf("recipient %q: %w", it.To, err)
 	}
-	m.Subject(it.Subject)
+	// A header never carries a line break, whatever a subject was made of.
+	// A header never carries a line break, whatever a subject was made of.
+	m.Subject(input.CleanLine(it.Subject, 998))
 	m.SetMessageIDWithValue(MessageID(it, t.Domain))
 	m.SetDate()
 	m.SetBodyString(gomail.TypeTextPlain, it.Text)
