@@ -126,15 +126,12 @@ var funcs = map[string]any{
 	// when formats an instant (a time.Time or *time.Time) in the reader's
 	// zone: "Tue 3 Dec 2024, 10:00 CET".
 	"when": func(t any, loc *time.Location) string {
-		if loc == nil {
-			loc = time.UTC
-		}
 		switch v := t.(type) {
 		case time.Time:
-			return v.In(loc).Format("Mon 2 Jan 2006, 15:04 MST")
+			return When(v, loc)
 		case *time.Time:
 			if v != nil {
-				return v.In(loc).Format("Mon 2 Jan 2006, 15:04 MST")
+				return When(*v, loc)
 			}
 		}
 		return ""
@@ -148,27 +145,32 @@ var funcs = map[string]any{
 	},
 	"lines": func(s string) []string { return strings.Split(strings.TrimRight(s, "\n"), "\n") },
 	// left is the time from now to t, roughly: "2d 3h", "5h 10m", "closed".
-	"left": func(t, now time.Time) string {
-		d := t.Sub(now)
-		switch {
-		case d <= 0:
-			return "past"
-		case d >= 48*time.Hour:
-			return fmt.Sprintf("%dd %dh", int(d.Hours())/24, int(d.Hours())%24)
-		case d >= time.Hour:
-			return fmt.Sprintf("%dh %dm", int(d.Hours()), int(d.Minutes())%60)
-		}
-		return fmt.Sprintf("%dm", int(d.Minutes())+1)
-	},
-	// dict builds a map from key, value pairs, to pass several values to a
-	// nested template.
-	"dict": func(kv ...any) map[string]any {
-		m := map[string]any{}
-		for i := 0; i+1 < len(kv); i += 2 {
-			m[fmt.Sprint(kv[i])] = kv[i+1]
-		}
-		return m
-	},
+	"left": Left,
 	// soon reports whether t is less than a day after now.
-	"soon": func(t, now time.Time) bool { return t.After(now) && t.Sub(now) < 24*time.Hour },
+	"soon": Soon,
 }
+
+// When formats an instant in the reader's zone: "Tue 3 Dec 2024, 10:00 CET".
+func When(t time.Time, loc *time.Location) string {
+	if loc == nil {
+		loc = time.UTC
+	}
+	return t.In(loc).Format("Mon 2 Jan 2006, 15:04 MST")
+}
+
+// Left is the time from now to t, roughly: "2d 3h", "5h 10m", "past".
+func Left(t, now time.Time) string {
+	d := t.Sub(now)
+	switch {
+	case d <= 0:
+		return "past"
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%dd %dh", int(d.Hours())/24, int(d.Hours())%24)
+	case d >= time.Hour:
+		return fmt.Sprintf("%dh %dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%dm", int(d.Minutes())+1)
+}
+
+// Soon reports whether t is less than a day after now.
+func Soon(t, now time.Time) bool { return t.After(now) && t.Sub(now) < 24*time.Hour }

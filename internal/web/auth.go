@@ -45,7 +45,7 @@ func (s *Server) api(next http.Handler) http.Handler {
 			s.tokenAuth(next).ServeHTTP(w, r)
 			return
 		}
-		sess, ok, err := people.LookupSession(r.Context(), s.DB, cookie(r), s.Clock.Now())
+		sess, ok, err := s.creds.Session(r.Context(), cookie(r))
 		switch {
 		case err != nil:
 			s.apiError(w, r, err)
@@ -69,7 +69,7 @@ func (s *Server) tokenAuth(next http.Handler) http.Handler {
 			s.apiError(w, r, errs.Errorf(errs.Unauthorized, "sign-in required: send Authorization: Bearer <API token> (create one with `meetingd token create --email you@example.com`)"))
 			return
 		}
-		p, err := people.ByToken(r.Context(), s.DB, token)
+		p, _, err := s.creds.Token(r.Context(), token)
 		if err != nil {
 			s.apiError(w, r, err)
 			return
@@ -83,7 +83,7 @@ func (s *Server) tokenAuth(next http.Handler) http.Handler {
 // field "csrf".
 func (s *Server) pages(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sess, ok, err := people.LookupSession(r.Context(), s.DB, cookie(r), s.Clock.Now())
+		sess, ok, err := s.creds.Session(r.Context(), cookie(r))
 		if err != nil {
 			s.Log.ErrorContext(r.Context(), "session", "err", err)
 			http.Error(w, "internal error", http.StatusInternalServerError)
@@ -130,6 +130,7 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request) error {
 	if err := people.EndSession(r.Context(), s.DB, cookie(r)); err != nil {
 		return err
 	}
+	s.creds.Forget(cookie(r))
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secure(r),
 		SameSite: http.SameSiteLaxMode})
 	return nil

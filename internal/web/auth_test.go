@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"context"
+	"meetingd/internal/people"
 	"net/http"
 	"net/url"
 	"strings"
@@ -94,5 +96,29 @@ func TestSessionCookieAttributes(t *testing.T) {
 	}
 	if strings.Contains(set, "Secure") {
 		t.Errorf("Secure on plain http: the browser would drop it: %q", set)
+	}
+}
+
+// A session ended by another replica stops working within a second here;
+// one ended here stops at once (TestSessionsCSRFAndTokens).
+func TestSessionEndedElsewhereStopsWithinASecond(t *testing.T) {
+	ta := newTestApp(t, "", t0)
+	seedMeeting(t, ta)
+	c := ta.signIn(t, "ben@example.com")
+	if code, _ := ta.page(t, c, "/decisions"); code != 200 {
+		t.Fatalf("signed in: %d", code)
+	}
+	var value string
+	for _, ck := range c.Jar.Cookies(mustURL(ta.URL)) {
+		if ck.Name == "meetingd_session" {
+			value = ck.Value
+		}
+	}
+	if err := people.EndSession(context.Background(), ta.DB, value); err != nil { // as another replica would
+		t.Fatal(err)
+	}
+	ta.Clock.Advance(people.CredentialTTL)
+	if code, _ := ta.page(t, c, "/decisions"); code != http.StatusSeeOther {
+		t.Fatalf("a second after sign-out elsewhere: %d, want the sign-in redirect", code)
 	}
 }

@@ -17,9 +17,9 @@ type decisionsPage struct {
 	Base
 	Filter      decisions.Filter
 	FilterOwner string
-	NeedsInput  []decisions.Decision
-	Open        []decisions.Decision
-	Closed      []decisions.Decision
+	NeedsInput  decisionRows
+	Open        decisionRows
+	Closed      decisionRows
 }
 
 // decisionsPage: what needs my input, what is open (soonest close first),
@@ -41,8 +41,8 @@ func (s *Server) decisionsPage(w http.ResponseWriter, r *http.Request) {
 		}
 		p.Filter.OwnerID = owner.ID
 	}
-	var err error
-	if p.NeedsInput, err = s.Decisions.NeedsInput(ctx, a.PersonID, nil, 50); err != nil {
+	needs, err := s.Decisions.NeedsInput(ctx, a.PersonID, nil, 50)
+	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
@@ -50,14 +50,17 @@ func (s *Server) decisionsPage(w http.ResponseWriter, r *http.Request) {
 	if open.State == "" {
 		open.State = decisions.Open
 	}
-	if p.Open, err = s.Decisions.List(ctx, a, open, nil, 100); err != nil {
+	list, err := s.Decisions.List(ctx, a, open, nil, 100)
+	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
-	if p.Closed, err = s.Decisions.RecentlyClosed(ctx, a, nil, 20); err != nil {
+	closed, err := s.Decisions.RecentlyClosed(ctx, a, nil, 20)
+	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
+	p.NeedsInput, p.Open, p.Closed = s.decisionRows(p.Base, needs), s.decisionRows(p.Base, list), s.decisionRows(p.Base, closed)
 	s.render(w, r, http.StatusOK, "dash.decisions", p)
 }
 
@@ -172,8 +175,8 @@ func (s *Server) decideForm(w http.ResponseWriter, r *http.Request) {
 type myWorkPage struct {
 	Base
 	ActionItems []meetings.ActionItem
-	Owned       []decisions.Decision
-	NeedsInput  []decisions.Decision
+	Owned       decisionRows
+	NeedsInput  decisionRows
 	PreReads    []meetings.Occurrence
 	FeedURL     string
 }
@@ -188,13 +191,15 @@ func (s *Server) myWorkPage(w http.ResponseWriter, r *http.Request) {
 			p.ActionItems, err = s.Meetings.ActionItemsOf(ctx, a.PersonID, false, nil, 100)
 			return
 		},
-		func(ctx context.Context) (err error) {
-			p.Owned, err = s.Decisions.List(ctx, a, decisions.Filter{OwnerID: a.PersonID}, nil, 100)
-			return
+		func(ctx context.Context) error {
+			owned, err := s.Decisions.List(ctx, a, decisions.Filter{OwnerID: a.PersonID}, nil, 100)
+			p.Owned = s.decisionRows(p.Base, owned)
+			return err
 		},
-		func(ctx context.Context) (err error) {
-			p.NeedsInput, err = s.Decisions.NeedsInput(ctx, a.PersonID, nil, 50)
-			return
+		func(ctx context.Context) error {
+			needs, err := s.Decisions.NeedsInput(ctx, a.PersonID, nil, 50)
+			p.NeedsInput = s.decisionRows(p.Base, needs)
+			return err
 		},
 		func(ctx context.Context) (err error) {
 			p.PreReads, err = s.Meetings.PreReadsToPublish(ctx, a.PersonID, 50)

@@ -63,9 +63,7 @@ func setRetryAfter(w http.ResponseWriter, err error) {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(v)
+	json.NewEncoder(w).Encode(v) // compact: a tenth of a list's time went to indenting
 }
 
 // decode reads a JSON body of at most limit bytes into v, refusing unknown

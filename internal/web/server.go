@@ -49,7 +49,8 @@ type Server struct {
 	// the rest wait their turn, as long as WriteWait.
 	MaxInFlight int
 
-	oidc       *people.OIDC // nil unless sign-in with Google is on
+	creds      *people.Credentials // sessions and tokens, looked up once a second
+	oidc       *people.OIDC        // nil unless sign-in with Google is on
 	oidcClient *http.Client
 	handler    http.Handler
 }
@@ -59,7 +60,10 @@ const oidcTimeout = 15 * time.Second
 
 // Handle builds the route table; s's fields must be set, and sign-in with
 // Google enabled first if it is to be offered.
-func (s *Server) Handle() { s.handler = s.routes() }
+func (s *Server) Handle() {
+	s.creds = &people.Credentials{DB: s.DB, Clock: s.Clock}
+	s.handler = s.routes()
+}
 
 // ServeHTTP serves a request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
