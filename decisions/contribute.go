@@ -46,11 +46,17 @@ func (s *Service) Contribute(ctx context.Context, a people.Actor, decisionID int
 		if !ok {
 			return errs.Errorf(errs.Forbidden, "only invitees may contribute to decision %d", d.ID)
 		}
+		id, err := s.takePosition(ctx, tx, now, d, a.PersonID, kind, text)
+		if err != nil || id != 0 {
+			if err == nil {
+				out, err = contribution(ctx, tx, d.ID, id)
+			}
+			return err
+		}
 		state := ""
 		if kind == Object {
 			state = ObjectionOpen
 		}
-		var id int64
 		err = tx.GetContext(ctx, &id, tx.Rebind(`INSERT INTO contributions (decision_id, author_id, kind, text, objection_state, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`), d.ID, a.PersonID, kind, text, state, now, now)
 		if err != nil {

@@ -195,8 +195,20 @@ func (s *Service) scheduleClose(ctx context.Context, q db.Queryer, now time.Time
 	if err := jobs.Schedule(ctx, q, now, JobClose, d.subject(), d.ClosesAt); err != nil {
 		return err
 	}
-	if soon := d.ClosesAt.Add(-s.Cfg.ClosingSoon); soon.After(now) {
+	if soon := s.closingSoonAt(d); soon.After(now) {
 		return jobs.Schedule(ctx, q, now, JobClosingSoon, d.subject(), soon)
 	}
 	return nil
+}
+
+// closingSoonAt is when non-contributors are reminded: ClosingSoon before
+// the close, but never before the window's midpoint, so a decision with the
+// minimum 24 h window is still reminded (12 h before it closes) rather than
+// at the moment it opened.
+func (s *Service) closingSoonAt(d Decision) time.Time {
+	soon := d.ClosesAt.Add(-s.Cfg.ClosingSoon)
+	if mid := d.OpensAt.Add(d.ClosesAt.Sub(d.OpensAt) / 2); mid.After(soon) {
+		return mid
+	}
+	return soon
 }

@@ -52,6 +52,7 @@ type Decision struct {
 	Rationale    string     `db:"rationale" json:"rationale,omitempty"`
 	CreatedAt    time.Time  `db:"created_at" json:"created_at"`
 	UpdatedAt    time.Time  `db:"updated_at" json:"updated_at"`
+	Reason       string     `db:"reason" json:"reason,omitempty"` // why it needs someone, in NeedsInput's lists
 }
 
 // IsOpen reports whether the decision still takes contributions at now.

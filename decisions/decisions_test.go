@@ -211,6 +211,21 @@ func TestClosingSoonGoesOnlyToNonContributorsOnce(t *testing.T) {
 	}
 }
 
+// A decision with the minimum 24 h window is reminded at its midpoint, the
+// later of that and 24 h before the close (which is the moment it opened).
+func TestMinimumWindowStillGetsClosingSoon(t *testing.T) {
+	h := newHarness(t)
+	d := h.decision("24h")
+	h.at(d.OpensAt.Add(12*time.Hour - time.Second))
+	if got := h.received("cy@example.com", "Closing "); got != 0 {
+		t.Fatalf("cy got %d closing-soon emails before the midpoint", got)
+	}
+	h.at(d.OpensAt.Add(12 * time.Hour))
+	if got := h.received("cy@example.com", "Closing "); got != 1 {
+		t.Fatalf("cy got %d closing-soon emails at the midpoint, want 1", got)
+	}
+}
+
 func TestOnlyInviteesContributeAndSee(t *testing.T) {
 	h := newHarness(t)
 	d := h.decision("")
@@ -346,5 +361,108 @@ func TestCloseJobEndsDone(t *testing.T) {
 	h.DB.Select(&states, `SELECT kind || ' ' || state FROM jobs WHERE subject = ? ORDER BY kind`, fmt.Sprintf("decision:%d", d.ID))
 	if strings.Join(states, ", ") != "decision.close done, decision.closing_soon done" {
 		t.Fatalf("steps of a closed decision: %v", states)
+	}
+}
+
+// One person holds one position: supporting again changes nothing, and
+// changing it to an objection changes that row, with the history audited.
+func TestOnePositionPerPerson(t *testing.T) {
+	h := newHarness(t)
+	d := h.decision("")
+	for i := 0; i < 5; i++ {
+		if _, err := h.contribute("ben@example.com", d.ID, decisions.Support, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.contribute("ben@example.com", d.ID, decisions.Comment, "One question.")
+	h.contribute("ben@example.com", d.ID, decisions.Comment, "Another.")
+	v, _ := h.svc.Get(ctx, operator, d.ID)
+	if len(v.Positions) != 1 || v.Positions[0].Kind != decisions.Support || len(v.Comments) != 2 {
+		t.Fatalf("after five supports and two comments: %d positions, %d comments", len(v.Positions), len(v.Comments))
+	}
+	if _, err := h.contribute("ben@example.com", d.ID, decisions.Object, "Too costly."); err != nil {
+		t.Fatal(err)
+	}
+	v, _ = h.svc.Get(ctx, operator, d.ID)
+	if len(v.Positions) != 1 || v.Positions[0].Kind != decisions.Object || v.Positions[0].ObjectionState != decisions.ObjectionOpen {
+		t.Fatalf("after changing to an objection: %+v", v.Positions)
+	}
+	changed := 0
+	for _, e := range v.Audit {
+		if e.Action == "changed position" && strings.Contains(e.Detail, "object: Too costly., was support") {
+			changed++
+		}
+	}
+	if changed != 1 {
+		t.Fatalf("audit has %d position changes: %+v", changed, v.Audit)
+	}
+	// Back to support: the objection is gone, so the decision is accepted.
+	h.contribute("ben@example.com", d.ID, decisions.Support, "")
+	h.at(d.ClosesAt)
+	if got := h.get(d.ID).State; got != decisions.Accepted {
+		t.Fatalf("state %s, want accepted", got)
+	}
+}
+
+// Comments are read a page at a time, after the last one read.
+func TestCommentsArePaged(t *testing.T) {
+	h := newHarness(t)
+	d := h.decision("")
+	for i := 0; i < decisions.CommentPage+3; i++ {
+		if _, err := h.contribute("cy@example.com", d.ID, decisions.Comment, fmt.Sprintf("Comment %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v, _ := h.svc.Get(ctx, operator, d.ID)
+	if len(v.Comments) != decisions.CommentPage || !v.MoreComments {
+		t.Fatalf("first page: %d comments, more %v", len(v.Comments), v.MoreComments)
+	}
+	rest, err := h.svc.Comments(ctx, h.person("ben@example.com"), d.ID, v.Comments[len(v.Comments)-1].ID, 100)
+	if err != nil || len(rest) != 3 || rest[2].Text != fmt.Sprintf("Comment %d", decisions.CommentPage+2) {
+		t.Fatalf("the rest: %v %+v", err, rest)
+	}
+	if _, err := h.svc.Comments(ctx, h.person("zed@example.com"), d.ID, 0, 10); errs.Code(err) != errs.NotFound {
+		t.Fatalf("a stranger read the comments: %v", err)
+	}
+}
+
+// "Needs my input" lists what needs this person, with the reason: invitees
+// who have not said where they stand; the owner only when an objection
+// awaits their reply or the outcome is theirs to record.
+func TestNeedsInputListsWhatNeedsThePerson(t *testing.T) {
+	h := newHarness(t)
+	d := h.decision("")
+	reasons := func(who string) string {
+		t.Helper()
+		ds, err := h.svc.NeedsInput(ctx, h.person(who).PersonID, nil, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, x := range ds {
+			out = append(out, fmt.Sprintf("%d:%s", x.ID, x.Reason))
+		}
+		return strings.Join(out, ",")
+	}
+	id := func(r string) string { return fmt.Sprintf("%d:%s", d.ID, r) }
+	if got := reasons("ana@example.com"); got != "" {
+		t.Fatalf("the owner, with nothing to answer, is listed: %s", got)
+	}
+	if got := reasons("ben@example.com"); got != id(decisions.NeedsView) {
+		t.Fatalf("ben: %q", got)
+	}
+	h.contribute("ben@example.com", d.ID, decisions.Object, "Not yet.")
+	if got := reasons("ben@example.com"); got != "" {
+		t.Fatalf("ben objected and is still listed: %s", got)
+	}
+	if got := reasons("ana@example.com"); got != id(decisions.NeedsReply) {
+		t.Fatalf("the owner with an open objection: %q", got)
+	}
+	h.at(d.ClosesAt)
+	if got := reasons("ana@example.com"); got != id(decisions.NeedsOutcome) {
+		t.Fatalf("the owner of a contested decision: %q", got)
+	}
+	if got := reasons("cy@example.com"); got != "" {
+		t.Fatalf("cy, after the close: %q", got)
 	}
 }

@@ -63,6 +63,30 @@ func contributions(ctx context.Context, q db.Queryer, decisionID int64) ([]Contr
 	return out, nameAuthors(ctx, q, out)
 }
 
+// positions are the decision's supports and objections, one per person.
+func positions(ctx context.Context, q db.Queryer, decisionID int64) ([]Contribution, error) {
+	out := []Contribution{}
+	err := q.SelectContext(ctx, &out, q.Rebind(`SELECT id, decision_id, author_id, kind, text, objection_state, reply,
+		created_at, updated_at FROM contributions WHERE decision_id = ? AND kind IN ('support', 'object') ORDER BY id`), decisionID)
+	if err != nil {
+		return nil, fmt.Errorf("positions on decision %d: %w", decisionID, err)
+	}
+	return out, nameAuthors(ctx, q, out)
+}
+
+// comments are up to limit of the decision's comments after id after, in
+// order; contributions_comments serves it.
+func comments(ctx context.Context, q db.Queryer, decisionID, after int64, limit int) ([]Contribution, error) {
+	out := []Contribution{}
+	err := q.SelectContext(ctx, &out, q.Rebind(`SELECT id, decision_id, author_id, kind, text, objection_state, reply,
+		created_at, updated_at FROM contributions WHERE decision_id = ? AND kind = 'comment' AND id > ? ORDER BY id LIMIT ?`),
+		decisionID, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("comments on decision %d: %w", decisionID, err)
+	}
+	return out, nameAuthors(ctx, q, out)
+}
+
 func nameAuthors(ctx context.Context, q db.Queryer, cs []Contribution) error {
 	return people.Fill(ctx, q, cs, func(c *Contribution) int64 { return c.AuthorID },
 		func(c *Contribution, p people.Person) { c.AuthorEmail, c.AuthorName = p.Email, p.Name })

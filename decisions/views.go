@@ -3,6 +3,7 @@ package decisions
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"meetingd/internal/db"
@@ -14,11 +15,16 @@ import (
 // View is a decision with everything its page shows.
 type View struct {
 	Decision
-	Contributions []Contribution `json:"contributions"`
-	Invitees      []string       `json:"invitees"`
-	Audit         []AuditEntry   `json:"audit"`
-	Open          bool           `json:"open"` // takes contributions now
+	Positions    []Contribution `json:"positions"`     // one support or objection per person
+	Comments     []Contribution `json:"comments"`      // the first CommentPage, oldest first
+	MoreComments bool           `json:"more_comments"` // GET .../comments?after= reads on
+	Invitees     []string       `json:"invitees"`
+	Audit        []AuditEntry   `json:"audit"`
+	Open         bool           `json:"open"` // takes contributions now
 }
+
+// CommentPage is how many comments a decision's view carries.
+const CommentPage = 50
 
 // Get returns a decision as a may see it.
 func (s *Service) Get(ctx context.Context, a people.Actor, id int64) (View, error) {
@@ -29,9 +35,15 @@ func (s *Service) Get(ctx context.Context, a people.Actor, id int64) (View, erro
 	if err := canSee(ctx, s.DB, a, d); err != nil {
 		return View{}, err
 	}
-	v := View{Decision: d, Open: d.IsOpen(s.Clock.Now())}
-	if v.Contributions, err = contributions(ctx, s.DB, id); err != nil {
+	v := View{Decision: d, Open: d.IsOpen(s.Clock.Now()), Positions: []Contribution{}, Invitees: []string{}}
+	if v.Positions, err = positions(ctx, s.DB, id); err != nil {
 		return View{}, err
+	}
+	if v.Comments, err = comments(ctx, s.DB, id, 0, CommentPage+1); err != nil {
+		return View{}, err
+	}
+	if len(v.Comments) > CommentPage {
+		v.Comments, v.MoreComments = v.Comments[:CommentPage], true
 	}
 	invited, err := invitees(ctx, s.DB, id)
 	if err != nil {
@@ -42,6 +54,35 @@ func (s *Service) Get(ctx context.Context, a people.Actor, id int64) (View, erro
 	}
 	v.Audit, err = auditTrail(ctx, s.DB, id)
 	return v, err
+}
+
+// Comments returns a page of a decision's comments, oldest first, after the
+// comment with id after (0 for the first page).
+func (s *Service) Comments(ctx context.Context, a people.Actor, id, after int64, limit int) ([]Contribution, error) {
+	d, err := getDecision(ctx, s.DB, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := canSee(ctx, s.DB, a, d); err != nil {
+		return nil, err
+	}
+	return comments(ctx, s.DB, id, after, limit)
+}
+
+// Contributors are the people who contributed to any decision about the
+// occurrence: they took part in it, whether or not they attended.
+func (s *Service) Contributors(ctx context.Context, occurrenceID int64) (map[int64]bool, error) {
+	var ids []int64
+	err := s.DB.SelectContext(ctx, &ids, s.DB.Rebind(`SELECT DISTINCT c.author_id FROM contributions c
+		JOIN decisions d ON d.id = c.decision_id WHERE d.occurrence_id = ?`), occurrenceID)
+	if err != nil {
+		return nil, fmt.Errorf("contributors about occurrence %d: %w", occurrenceID, err)
+	}
+	out := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, nil
 }
 
 // Filter narrows a list of decisions.
@@ -88,19 +129,52 @@ func (s *Service) List(ctx context.Context, a people.Actor, f Filter, after *db.
 	return s.query(ctx, s.DB, query, append(args, limit))
 }
 
-// NeedsInput lists open decisions person is invited to and has not
-// contributed to, soonest close first.
+// Why a decision needs someone, as NeedsInput gives it.
+const (
+	NeedsView      = "view"    // an invitee who has not said where they stand
+	NeedsReply     = "reply"   // the owner: an objection awaits their reply
+	NeedsOutcome   = "outcome" // the owner: contested, the outcome is theirs to record
+	needsSelection = `, CASE WHEN d.owner_id <> ? THEN 'view' WHEN d.state = 'contested' THEN 'outcome' ELSE 'reply' END AS reason`
+)
+
+// NeedsInput lists what needs person, soonest close first: open decisions
+// they are invited to and have not contributed to; and, of their own, the
+// open ones with an objection awaiting a reply and the contested ones whose
+// outcome is due. An owner with nothing to answer is not listed. Each row's
+// Reason says which.
 func (s *Service) NeedsInput(ctx context.Context, personID int64, after *db.Cursor, limit int) ([]Decision, error) {
-	query := `SELECT ` + decisionColumns + ` FROM decision_invitees i JOIN decisions d ON d.id = i.decision_id
-		WHERE i.person_id = ? AND i.state = 'open' AND i.closes_at > ?
-		AND NOT EXISTS (SELECT 1 FROM contributions c WHERE c.decision_id = i.decision_id AND c.author_id = ?)`
-	args := []any{personID, s.Clock.Now(), personID}
+	args := []any{personID, personID, personID}
 	if after != nil {
-		query += ` AND (i.closes_at > ? OR (i.closes_at = ? AND i.decision_id > ?))`
 		args = append(args, after.At, after.At, after.ID)
 	}
-	query += ` ORDER BY i.closes_at, i.decision_id LIMIT ?`
-	return s.query(ctx, s.DB, query, append(args, limit))
+	args = append(args, personID, personID, s.Clock.Now(), personID, personID, personID)
+	if after != nil {
+		args = append(args, after.At, after.At, after.ID)
+	}
+	return s.query(ctx, s.DB, needsInputQuery(after != nil), append(args, limit))
+}
+
+// needsColumns are decisionColumns with the id and close time read from the
+// invitee row (the same values, kept in step), so each half's order is its
+// index's and the merge sorts nothing.
+var needsColumns = strings.NewReplacer("d.id,", "i.decision_id AS id,", "d.closes_at,", "i.closes_at AS closes_at,").Replace(decisionColumns)
+
+// needsInputQuery is two index-ordered halves, merged: the owner's
+// contested decisions closed in the past, so they come first; then the
+// open ones.
+func needsInputQuery(paged bool) string {
+	page := ""
+	if paged {
+		page = ` AND (i.closes_at > ? OR (i.closes_at = ? AND i.decision_id > ?))`
+	}
+	outcome := `SELECT ` + needsColumns + needsSelection + ` FROM decision_invitees i JOIN decisions d ON d.id = i.decision_id
+		WHERE i.person_id = ? AND i.state = 'contested' AND +d.owner_id = ?` + page // unary +: walk the invitee index, in order
+	open := `SELECT ` + needsColumns + needsSelection + ` FROM decision_invitees i JOIN decisions d ON d.id = i.decision_id
+		WHERE i.person_id = ? AND i.state = 'open' AND i.closes_at > ? AND (
+			(d.owner_id <> ? AND NOT EXISTS (SELECT 1 FROM contributions c WHERE c.decision_id = i.decision_id AND c.author_id = ?))
+			OR (d.owner_id = ? AND EXISTS (SELECT 1 FROM contributions c WHERE c.decision_id = i.decision_id
+				AND c.kind = 'object' AND c.objection_state = 'open')))` + page
+	return `SELECT * FROM (` + outcome + ` UNION ALL ` + open + `) AS needs ORDER BY closes_at, id LIMIT ?`
 }
 
 // RecentlyClosed lists closed decisions a may see, latest first.

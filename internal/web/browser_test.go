@@ -92,6 +92,13 @@ func TestBrowserObjectInLastDay(t *testing.T) {
 	text := func(sel string) string {
 		t.Helper()
 		v, err := chromedp.Run(ctx, chromedp.Text(css(sel)))
+		// A node found just as the page it was on gave way to the next
+		// one is gone by the time it is read: query again, once.
+		if err != nil && strings.Contains(err.Error(), "No node with given id") {
+			if err = chromedp.Do(ctx, chromedp.WaitReady(css(sel))); err == nil {
+				v, err = chromedp.Run(ctx, chromedp.Text(css(sel)))
+			}
+		}
 		if err != nil {
 			t.Fatalf("read %s: %v", sel, err)
 		}

@@ -19,6 +19,14 @@ type decisionRow struct {
 	Title, Owner, State          string
 	Open, Soon                   bool
 	Left, Closes, Closed, Reason string
+	Needs                        string // why it is in "needs my input", in words
+}
+
+// needsWords says why a decision needs its reader.
+var needsWords = map[string]string{
+	decisions.NeedsView:    "Say where you stand: support, object or comment.",
+	decisions.NeedsReply:   "An objection awaits your reply.",
+	decisions.NeedsOutcome: "Contested: record the outcome.",
 }
 
 // decisionRows are a table's rows; HTML writes them in one pass.
@@ -28,7 +36,7 @@ func (s *Server) decisionRows(b Base, ds []decisions.Decision) decisionRows {
 	rows := make(decisionRows, len(ds))
 	for i, d := range ds {
 		r := decisionRow{ID: d.ID, Title: d.Title, Owner: d.OwnerEmail, State: d.State, Reason: d.Rationale,
-			Open: d.State == decisions.Open}
+			Open: d.State == decisions.Open, Needs: needsWords[d.Reason]}
 		if r.Open {
 			r.Soon, r.Left, r.Closes = templates.Soon(d.ClosesAt, b.Now), templates.Left(d.ClosesAt, b.Now), templates.When(d.ClosesAt, b.Loc)
 		}
@@ -48,7 +56,11 @@ func (rows decisionRows) HTML() template.HTML {
 	for _, r := range rows {
 		id := strconv.FormatInt(r.ID, 10)
 		state := html.EscapeString(r.State)
-		b.WriteString(`<tr><td data-label="Decision"><a href="/decisions/` + id + `">` + html.EscapeString(r.Title) + `</a></td>`)
+		b.WriteString(`<tr><td data-label="Decision"><a href="/decisions/` + id + `">` + html.EscapeString(r.Title) + `</a>`)
+		if r.Needs != "" {
+			b.WriteString(`<br><span class="muted needs">` + html.EscapeString(r.Needs) + `</span>`)
+		}
+		b.WriteString(`</td>`)
 		b.WriteString(`<td data-label="Owner">` + html.EscapeString(r.Owner) + `</td>`)
 		b.WriteString(`<td data-label="State"><span class="state state-` + state + `">` + state + `</span></td><td data-label="Closes">`)
 		switch {

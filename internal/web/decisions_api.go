@@ -110,6 +110,30 @@ func (s *Server) getDecision(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, v)
 }
 
+// decisionComments pages a decision's comments, oldest first.
+func (s *Server) decisionComments(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	after, limit, err := pageParams(r)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	var from int64
+	if after != nil {
+		from = after.ID
+	}
+	cs, err := s.Decisions.Comments(r.Context(), actor(r), id, from, limit+1)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	page(w, "comments", cs, limit, func(c decisions.Contribution) db.Cursor { return db.Cursor{At: c.CreatedAt, ID: c.ID} })
+}
+
 // decisionBody is what the decision actions take.
 type decisionBody struct {
 	Kind      string `json:"kind"`

@@ -60,14 +60,14 @@ func TestDecisionThroughAPIAndEmailLinks(t *testing.T) {
 		t.Fatalf("object through the page: %d", resp.StatusCode)
 	}
 	var got struct {
-		ClosesAt      time.Time `json:"closes_at"`
-		Extensions    int       `json:"extensions"`
-		Contributions []struct {
+		ClosesAt   time.Time `json:"closes_at"`
+		Extensions int       `json:"extensions"`
+		Positions  []struct {
 			Kind, Author string
-		} `json:"contributions"`
+		} `json:"positions"`
 	}
 	ta.Call("GET", fmt.Sprintf("/api/v1/decisions/%d", d.ID), ana, "", nil, &got)
-	if got.Extensions != 1 || !got.ClosesAt.Equal(ta.Clock.Now().Add(24*time.Hour)) || len(got.Contributions) != 1 {
+	if got.Extensions != 1 || !got.ClosesAt.Equal(ta.Clock.Now().Add(24*time.Hour)) || len(got.Positions) != 1 {
 		t.Fatalf("after a late objection: %+v", got)
 	}
 	// Forged and tampered posts are refused.

@@ -75,6 +75,18 @@ type decisionPage struct {
 	Forms   formTarget
 }
 
+// OlderComments is the link to the page of comments after those shown.
+func (p decisionPage) OlderComments() string {
+	if !p.MoreComments || len(p.Comments) == 0 {
+		return ""
+	}
+	q := url.Values{"comments_after": {strconv.FormatInt(p.Comments[len(p.Comments)-1].ID, 10)}}
+	if p.Forms.Name == "t" {
+		q.Set("t", p.Forms.Value)
+	}
+	return p.Forms.Action + "?" + q.Encode() + "#comments"
+}
+
 // formTarget is where a decision's forms post and the hidden field that
 // proves who sends them: the session's CSRF token on the dashboard, the
 // signed token on the page an email link opens.
@@ -89,6 +101,9 @@ func (s *Server) decisionPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v, err := s.Decisions.Get(r.Context(), actor(r), id)
+	if err == nil {
+		err = s.commentsFrom(r, actor(r), &v)
+	}
 	if err != nil {
 		s.pageError(w, r, err)
 		return
@@ -133,6 +148,28 @@ func (s *Server) applyDecisionForm(r *http.Request, a people.Actor, id int64) er
 	return err
 }
 
+// commentsFrom replaces the view's first page of comments with the page
+// after ?comments_after=, which the page's "Older comments" link sets.
+func (s *Server) commentsFrom(r *http.Request, a people.Actor, v *decisions.View) error {
+	raw := r.URL.Query().Get("comments_after")
+	if raw == "" {
+		return nil
+	}
+	after, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || after < 0 {
+		return errs.Errorf(errs.Invalid, "comments_after %q is not a comment id", raw)
+	}
+	cs, err := s.Decisions.Comments(r.Context(), a, v.ID, after, decisions.CommentPage+1)
+	if err != nil {
+		return err
+	}
+	v.Comments, v.MoreComments = cs, len(cs) > decisions.CommentPage
+	if v.MoreComments {
+		v.Comments = cs[:decisions.CommentPage]
+	}
+	return nil
+}
+
 // decidePage is the decision page a signed link in a decision email opens,
 // as its reader, without a session.
 func (s *Server) decidePage(w http.ResponseWriter, r *http.Request) {
@@ -144,6 +181,9 @@ func (s *Server) decidePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v, err := s.Decisions.Get(r.Context(), p.Actor(), id)
+	if err == nil {
+		err = s.commentsFrom(r, p.Actor(), &v)
+	}
 	if err != nil {
 		s.pageError(w, r, err)
 		return

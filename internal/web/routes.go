@@ -36,6 +36,7 @@ func (s *Server) routes() http.Handler {
 	api.HandleFunc("GET /api/v1/decisions/needs-input", s.needsInput)
 	api.HandleFunc("GET /api/v1/decisions/closed", s.recentlyClosed)
 	api.HandleFunc("GET /api/v1/decisions/{id}", s.getDecision)
+	api.HandleFunc("GET /api/v1/decisions/{id}/comments", s.decisionComments)
 	api.HandleFunc("POST /api/v1/decisions/{id}/contributions", s.contribute)
 	api.HandleFunc("PATCH /api/v1/decisions/{id}/contributions/{cid}", s.editContribution)
 	api.HandleFunc("POST /api/v1/decisions/{id}/contributions/{cid}/withdraw", s.withdrawObjection)

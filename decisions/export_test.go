@@ -1,0 +1,4 @@
+package decisions
+
+// NeedsInputQuery lets the plan test read the query.
+var NeedsInputQuery = needsInputQuery
