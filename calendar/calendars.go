@@ -1,9 +1,10 @@
 // Package calendar holds what every source of events shares: the
 // calendars meetingd watches and the state of their sync, the built-in
-// local calendar (events from the API and CLI, and imported ICS files), and
-// each person's ICS feed of pre-read deadlines and decision closings. The
-// sources themselves are below it: calendar/ics reads ICS files, and
-// calendar/google syncs Google Calendar and keeps notes in Google Docs.
+// local calendar (events from the API and CLI, and imported ICS files), ICS
+// subscriptions polled by URL, and each person's ICS feed of pre-read
+// deadlines and decision closings. The sources themselves are below it:
+// calendar/ics reads ICS files, calendar/google syncs Google Calendar and
+// keeps notes in Google Docs, and calendar/caldav syncs CalDAV collections.
 // Every source hands meetings.Events to meetings.Service.Sync.
 package calendar
 
@@ -19,8 +20,9 @@ import (
 // Kinds of calendar.
 const (
 	KindLocal  = "local"  // the built-in calendar
-	KindICS    = "ics"    // an imported ICS file
+	KindICS    = "ics"    // an imported ICS file, or an ICS subscription
 	KindGoogle = "google" // a Google calendar
+	KindCalDAV = "caldav" // a CalDAV collection
 )
 
 // Calendar is a source of events as stored, with the state of its sync.
@@ -28,7 +30,7 @@ type Calendar struct {
 	ID         int64      `db:"id"`
 	Kind       string     `db:"kind"`
 	Name       string     `db:"name"`
-	Source     string     `db:"source"`     // where it is read from: a Google calendar id, an ICS URL
+	Source     string     `db:"source"`     // where it is read from, as it may be shown: a Google calendar id, an ICS URL redacted
 	SyncToken  string     `db:"sync_token"` // where the last incremental sync stopped
 	StoppedAt  *time.Time `db:"sync_stopped_at"`
 	StopReason string     `db:"sync_stopped_reason"`
@@ -54,6 +56,19 @@ func Get(ctx context.Context, q db.Queryer, kind string, id int64) (Calendar, er
 	err := q.GetContext(ctx, &c, q.Rebind(`SELECT `+columns+` FROM calendars WHERE id = ? AND kind = ?`), id, kind)
 	if db.IsNoRows(err) {
 		return Calendar{}, errs.Errorf(errs.NotFound, "no %s calendar %d", kind, id)
+	}
+	if err != nil {
+		return Calendar{}, fmt.Errorf("calendar %d: %w", id, err)
+	}
+	return c, nil
+}
+
+// ByID reads a calendar of any kind.
+func ByID(ctx context.Context, q db.Queryer, id int64) (Calendar, error) {
+	var c Calendar
+	err := q.GetContext(ctx, &c, q.Rebind(`SELECT `+columns+` FROM calendars WHERE id = ?`), id)
+	if db.IsNoRows(err) {
+		return Calendar{}, errs.Errorf(errs.NotFound, "no calendar %d", id)
 	}
 	if err != nil {
 		return Calendar{}, fmt.Errorf("calendar %d: %w", id, err)

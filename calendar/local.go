@@ -263,3 +263,18 @@ func (l *Local) expand(in EventInput, now time.Time) ([]meetings.Event, error) {
 func newUID() string {
 	return secret.Hex(12) + "@meetingd"
 }
+
+// Occurrences are the ids of a built-in event's occurrences, soonest first,
+// so whoever created it can address them (publish, attendance) at once.
+func (l *Local) Occurrences(ctx context.Context, uid string) ([]int64, error) {
+	var calID int64
+	err := l.DB.GetContext(ctx, &calID, l.DB.Rebind(`SELECT id FROM calendars WHERE kind = 'local' AND name = ?`), LocalName)
+	if err != nil {
+		return nil, fmt.Errorf("the built-in calendar: %w", err)
+	}
+	ref, err := meetings.SeriesByUID(ctx, l.DB, calID, uid)
+	if err != nil {
+		return nil, err
+	}
+	return meetings.OccurrenceIDs(ctx, l.DB, ref.ID)
+}

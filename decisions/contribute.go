@@ -90,7 +90,9 @@ func (s *Service) extend(ctx context.Context, tx *sqlx.Tx, now time.Time, d Deci
 	if err := syncInvitees(ctx, tx, d); err != nil {
 		return err
 	}
-	detail := fmt.Sprintf("late objection: now closes %s (extension %d of %d)", d.ClosesAt.Format(time.RFC3339), d.Extensions, s.Cfg.MaxExtensions)
+	// The new close time is on the page in the reader's zone; the audit
+	// line says why it moved, not a raw timestamp.
+	detail := fmt.Sprintf("late objection: the window now ends %d hours after it (extension %d of %d)", int(s.Cfg.Extension.Hours()), d.Extensions, s.Cfg.MaxExtensions)
 	if err := audit(ctx, tx, d.ID, by, "extended", detail, now); err != nil {
 		return err
 	}

@@ -31,6 +31,9 @@ type Input struct {
 type Origin struct {
 	OccurrenceID int64
 	Attendees    []int64
+	// Announced: the notes email that shares the occurrence carries the
+	// decision with its links, so it sends no opened email of its own.
+	Announced bool
 }
 
 func (s *Service) window(in Input) (time.Duration, error) {
@@ -112,7 +115,7 @@ func (s *Service) owner(ctx context.Context, q db.Queryer, a people.Actor, email
 		}
 		return a.PersonID, nil
 	}
-	p, err := people.Ensure(ctx, q, email, "", "UTC", now)
+	p, err := people.Ensure(ctx, q, email, "", "", now)
 	if err != nil {
 		return 0, err
 	}
@@ -165,11 +168,14 @@ func (s *Service) create(ctx context.Context, q db.Queryer, now time.Time, owner
 	if err := syncInvitees(ctx, q, d); err != nil {
 		return Decision{}, err
 	}
-	if err := audit(ctx, q, id, ownerID, "opened", fmt.Sprintf("window until %s", d.ClosesAt.Format(time.RFC3339)), now); err != nil {
+	if err := audit(ctx, q, id, ownerID, "opened", windowWords(d.ClosesAt.Sub(d.OpensAt)), now); err != nil {
 		return Decision{}, err
 	}
 	if err := s.scheduleClose(ctx, q, now, d); err != nil {
 		return Decision{}, err
+	}
+	if from != nil && from.Announced {
+		return d, nil
 	}
 	return d, s.mailInvitees(ctx, q, d, MailOpened, "/opened", ownerID)
 }
@@ -178,7 +184,7 @@ func (s *Service) create(ctx context.Context, q db.Queryer, now time.Time, owner
 func (s *Service) inviteeIDs(ctx context.Context, q db.Queryer, emails []string, now time.Time) ([]int64, error) {
 	out := make([]int64, 0, len(emails))
 	for _, email := range emails {
-		p, err := people.Ensure(ctx, q, email, "", "UTC", now)
+		p, err := people.Ensure(ctx, q, email, "", "", now)
 		if err != nil {
 			return nil, errs.Errorf(errs.Invalid, "invitees: %s", errs.Message(err))
 		}
@@ -211,4 +217,13 @@ func (s *Service) closingSoonAt(d Decision) time.Time {
 		return mid
 	}
 	return soon
+}
+
+// windowWords is a window's length for the audit trail, which pages show
+// beside times in the reader's zone: "a 7-day window", "a 36-hour window".
+func windowWords(w time.Duration) string {
+	if w%(24*time.Hour) == 0 {
+		return fmt.Sprintf("a %d-day window", int(w.Hours())/24)
+	}
+	return fmt.Sprintf("a %d-hour window", int(w.Round(time.Hour).Hours()))
 }

@@ -77,7 +77,7 @@ func (h *harness) contribute(who string, id int64, kind, text string) (decisions
 // received counts emails to addr whose subject starts with prefix.
 func (h *harness) received(addr, prefix string) int {
 	n := 0
-	for _, m := range h.smtp.To(addr) {
+	for _, m := range h.smtp.Parts(addr) {
 		if strings.HasPrefix(m.Subject, prefix) {
 			n++
 		}

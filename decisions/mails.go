@@ -41,6 +41,12 @@ type DecisionMail struct {
 
 // link is a signed page link for the recipient; it works while the
 // decision can change and a while after, to read its outcome.
+// DecideLinks are personID's signed links to d: its page, and support and
+// object preselected, for emails that carry a decision (the notes email).
+func (s *Service) DecideLinks(d Decision, personID int64) (page, support, object string) {
+	return s.link(d, personID, ""), s.link(d, personID, Support), s.link(d, personID, Object)
+}
+
 func (s *Service) link(d Decision, personID int64, kind string) string {
 	exp := d.ClosesAt.Add(time.Duration(s.Cfg.MaxExtensions)*s.Cfg.Extension + 30*24*time.Hour)
 	tok := s.Links.Sign(links.Claims{Action: ActionDecide, Subject: d.ID, Person: personID, Expires: exp})

@@ -87,9 +87,10 @@ func (s *Service) Contributors(ctx context.Context, occurrenceID int64) (map[int
 
 // Filter narrows a list of decisions.
 type Filter struct {
-	State        string // open, contested, accepted, rejected, deferred, withdrawn; "" for all
-	OccurrenceID int64
-	OwnerID      int64
+	State         string // open, contested, accepted, rejected, deferred, withdrawn; "" for all
+	OccurrenceID  int64
+	OccurrenceIDs []int64 // any of these (a meeting found by name: its occurrences)
+	OwnerID       int64
 }
 
 var states = map[string]bool{Open: true, Contested: true, Accepted: true, Rejected: true, Deferred: true, Withdrawn: true}
@@ -116,6 +117,12 @@ func (s *Service) List(ctx context.Context, a people.Actor, f Filter, after *db.
 	if f.OccurrenceID != 0 {
 		query += ` AND d.occurrence_id = ?`
 		args = append(args, f.OccurrenceID)
+	}
+	if len(f.OccurrenceIDs) > 0 {
+		query += ` AND d.occurrence_id IN (?` + strings.Repeat(`, ?`, len(f.OccurrenceIDs)-1) + `)`
+		for _, id := range f.OccurrenceIDs {
+			args = append(args, id)
+		}
 	}
 	if f.OwnerID != 0 {
 		query += ` AND d.owner_id = ?`

@@ -88,17 +88,18 @@ func SetNotesDoc(ctx context.Context, q db.Queryer, seriesID int64, kind, extern
 // OccurrenceRef is an occurrence with its section, for mirroring into an
 // external doc.
 type OccurrenceRef struct {
-	ID           int64      `db:"id"`
-	SeriesID     int64      `db:"series_id"`
-	RecurrenceID string     `db:"recurrence_id"`
-	Title        string     `db:"title"`
-	StartsAt     time.Time  `db:"starts_at"`
-	EndsAt       time.Time  `db:"ends_at"`
-	TimeZone     string     `db:"time_zone"`
-	Cancelled    bool       `db:"cancelled"`
-	PreReadState string     `db:"pre_read_state"`
-	Section      Section    `db:"-"`
-	Attendees    []Attendee `db:"-"`
+	ID           int64        `db:"id"`
+	SeriesID     int64        `db:"series_id"`
+	RecurrenceID string       `db:"recurrence_id"`
+	Title        string       `db:"title"`
+	StartsAt     time.Time    `db:"starts_at"`
+	EndsAt       time.Time    `db:"ends_at"`
+	TimeZone     string       `db:"time_zone"`
+	Cancelled    bool         `db:"cancelled"`
+	PreReadState string       `db:"pre_read_state"`
+	Section      Section      `db:"-"`
+	Attendees    []Attendee   `db:"-"`
+	ActionItems  []ActionItem `db:"-"`
 }
 
 // SeriesOccurrences lists a series' occurrences (cancelled ones too),
@@ -115,6 +116,9 @@ func SeriesOccurrences(ctx context.Context, q db.Queryer, seriesID int64) ([]Occ
 			return nil, err
 		}
 		if out[i].Attendees, err = attendees(ctx, q, out[i].ID); err != nil {
+			return nil, err
+		}
+		if out[i].ActionItems, err = actionItems(ctx, q, out[i].ID); err != nil {
 			return nil, err
 		}
 	}

@@ -55,6 +55,24 @@ func (s *Service) actionLines(sec Section) (tracked []actionLine, untracked []st
 	return tracked, untracked
 }
 
+// actionText is what an action item line asks for, without its owner and
+// due date, which the item holds apart (and every list shows beside it):
+// "- Draft the plan — ben@example.com — 2026-12-01" is "Draft the plan".
+func actionText(line string) string {
+	text := bullet.ReplaceAllString(line, "")
+	text = emailRE.ReplaceAllString(text, "")
+	text = dateRE.ReplaceAllString(text, "")
+	text = leftoverSeps.ReplaceAllString(text, " ")
+	text = strings.Trim(text, " \t—–-,;:()[]")
+	if text == "" {
+		return strings.TrimSpace(bullet.ReplaceAllString(line, ""))
+	}
+	return text
+}
+
+// leftoverSeps are the separators an owner or date leaves behind.
+var leftoverSeps = regexp.MustCompile(`\s*(?:[—–,;]|\s-)\s*(?:[—–,;]|-\s)?\s*(?:by|due|owner:?)?\s*$|\s{2,}`)
+
 type actionLine struct {
 	line, owner string
 	day         time.Time
@@ -66,12 +84,12 @@ func (s *Service) actionItemsFromNotes(ctx context.Context, q db.Queryer, now ti
 	tracked, _ := s.actionLines(sec)
 	for _, a := range tracked {
 		line, day := a.line, a.day
-		owner, err := people.Ensure(ctx, q, a.owner, "", o.TimeZone, now)
+		owner, err := people.Ensure(ctx, q, a.owner, "", "", now)
 		if err != nil {
 			return err
 		}
 		due := owner.EndOfWorkday(day)
-		text := strings.TrimSpace(bullet.ReplaceAllString(line, ""))
+		text := actionText(line)
 		var ids []int64
 		err = q.SelectContext(ctx, &ids, q.Rebind(`INSERT INTO action_items (occurrence_id, owner_id, text, due_at, created_at, source_key)
 			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source_key) DO NOTHING RETURNING id`),
@@ -88,9 +106,28 @@ func (s *Service) actionItemsFromNotes(ctx context.Context, q db.Queryer, now ti
 	return nil
 }
 
+// actOnLines opens the decisions and action items the notes' lines propose:
+// when the notes are shared (announced: the notes email carries them), and
+// at once for lines written after the meeting ended, which must not wait for
+// a share that has gone. Each line acts once (its key), however often.
+func (s *Service) actOnLines(ctx context.Context, q db.Queryer, now time.Time, o Occurrence, announced bool) error {
+	sec, err := getSection(ctx, q, o.ID)
+	if err != nil {
+		return err
+	}
+	if err := s.actionItemsFromNotes(ctx, q, now, o, sec); err != nil {
+		return err
+	}
+	ser, err := getSeries(ctx, q, o.SeriesID)
+	if err != nil {
+		return err
+	}
+	return s.decisionsFromNotes(ctx, q, now, o, ser.OrganizerID, sec, announced)
+}
+
 // decisionsFromNotes opens each decision the Decisions heading proposes,
 // owned by the organizer with every attendee invited.
-func (s *Service) decisionsFromNotes(ctx context.Context, q db.Queryer, now time.Time, o Occurrence, organizerID int64, sec Section) error {
+func (s *Service) decisionsFromNotes(ctx context.Context, q db.Queryer, now time.Time, o Occurrence, organizerID int64, sec Section, announced bool) error {
 	var proposals []decisions.Proposal
 	for _, line := range strings.Split(sec.Decisions, "\n") {
 		m := proposedRE.FindStringSubmatch(line)
@@ -112,7 +149,7 @@ func (s *Service) decisionsFromNotes(ctx context.Context, q db.Queryer, now time
 	if err != nil {
 		return err
 	}
-	from := decisions.Origin{OccurrenceID: o.ID, Attendees: invite}
+	from := decisions.Origin{OccurrenceID: o.ID, Attendees: invite, Announced: announced}
 	return s.Decisions.OpenProposals(ctx, q, now, from, organizerID, proposals)
 }
 
@@ -121,4 +158,8 @@ func (s *Service) decisionsFromNotes(ctx context.Context, q db.Queryer, now time
 type LinkedDecision struct {
 	Title    string
 	ClosesAt time.Time
+	// The reader's signed links (mail slots, filled per recipient): the
+	// decision's page, and support and object preselected.
+	URL, SupportURL, ObjectURL string
+	decision                   decisions.Decision
 }

@@ -59,7 +59,7 @@ func TestNotesDocProposalsBecomeDecisionsAndActionItems(t *testing.T) {
 	if nItems != 1 || !due.Equal(time.Date(2026, 11, 20, 24, 0, 0, 0, time.UTC)) {
 		t.Fatalf("%d action items, due %v", nItems, due)
 	}
-	notes := smtp.To("cy@example.com")
+	notes := smtp.Parts("cy@example.com")
 	var body string
 	for _, m := range notes {
 		if strings.HasPrefix(m.Subject, "Notes: Planning") {
@@ -71,13 +71,57 @@ func TestNotesDocProposalsBecomeDecisionsAndActionItems(t *testing.T) {
 			t.Errorf("notes email lacks %q:\n%s", want, body)
 		}
 	}
+	// The notes email carries the decisions it opened, with cy's own signed
+	// links; they send no separate opened email.
+	if !strings.Contains(body, "Support: http") || !strings.Contains(body, "/decide?t=") || !strings.Contains(body, "&kind=object") {
+		t.Errorf("notes email lacks the decisions' links:\n%s", body)
+	}
 	opened := 0
-	for _, m := range smtp.To("cy@example.com") {
+	for _, m := range smtp.Parts("cy@example.com") {
 		if strings.HasPrefix(m.Subject, "Decision open until") {
 			opened++
 		}
 	}
-	if n := opened; n != 2 {
-		t.Errorf("cy got %d decision-opened emails, want 2", n)
+	if n := opened; n != 0 {
+		t.Errorf("cy got %d decision-opened emails beside the notes email that carries them", n)
+	}
+}
+
+// A line written under Decisions or Action items after the notes were
+// shared acts at once, and only once.
+func TestLinesAddedAfterTheShareStillAct(t *testing.T) {
+	h := newHarness(t)
+	start := t0.Add(3 * 24 * time.Hour)
+	h.sync(event("m", start))
+	occ := h.occurrence("m").ID
+	h.at(start.Add(2 * time.Hour)) // the notes are shared
+	decs := "DECISION: Move the sync to Thursdays"
+	items := "Book the room — ben@example.com — 2026-11-20"
+	for i := 0; i < 2; i++ { // saved twice: still one of each
+		if _, err := h.svc.UpdateSection(ctx, h.actor("ben@example.com"), occ, meetings.SectionPatch{Decisions: &decs, ActionItems: &items}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, err := h.Decisions.List(ctx, operator, decisions.Filter{OccurrenceID: occ}, nil, 10)
+	if err != nil || len(list) != 1 || list[0].Title != "Move the sync to Thursdays" {
+		t.Fatalf("decisions after the share: %v %+v", err, list)
+	}
+	var n int
+	h.DB.Get(&n, `SELECT COUNT(*) FROM action_items`)
+	if n != 1 {
+		t.Fatalf("%d action items after the share, want 1", n)
+	}
+}
+
+func TestActionTextLeavesOutOwnerAndDate(t *testing.T) {
+	for in, want := range map[string]string{
+		"- Draft the migration plan — ben@example.com — 2026-11-20": "Draft the migration plan",
+		"* Book the room, ben@example.com, due 2026-11-20":          "Book the room",
+		"Call legal (ana@example.com) 2026-12-01":                   "Call legal",
+		"ben@example.com 2026-12-01":                                "ben@example.com 2026-12-01",
+	} {
+		if got := meetings.ActionText(in); got != want {
+			t.Errorf("ActionText(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

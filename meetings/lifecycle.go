@@ -90,18 +90,12 @@ func (s *Service) runNotesShared(ctx context.Context, j jobs.Job) error {
 		if o.Cancelled || now.Before(o.EndsAt) {
 			return nil
 		}
-		sec, err := getSection(ctx, tx, o.ID)
-		if err != nil {
-			return err
+		if held, err := notesHeld(ctx, tx, now, o); held || err != nil {
+			return err // the conference's recordings are awaited: HoldNotes armed this step for later
 		}
-		if err := s.actionItemsFromNotes(ctx, tx, now, o, sec); err != nil {
-			return err
-		}
-		ser, err := getSeries(ctx, tx, o.SeriesID)
-		if err != nil {
-			return err
-		}
-		if err := s.decisionsFromNotes(ctx, tx, now, o, ser.OrganizerID, sec); err != nil {
+		// The notes email carries the decisions its lines open, with each
+		// reader's links.
+		if err := s.actOnLines(ctx, tx, now, o, true); err != nil {
 			return err
 		}
 		return s.mailAll(ctx, tx, o, MailNotesShared, o.subject(), false, o.EndsAt.Add(24*time.Hour))

@@ -301,3 +301,66 @@ func TestNonUrgentMailWaitsForWorkingHours(t *testing.T) {
 		t.Fatalf("start not shown in Tokyo time:\n%s", body)
 	}
 }
+
+// A heading's guidance is a hint, never content: the view and the pre-read
+// email leave an untouched Agenda out instead of quoting its guidance.
+func TestGuidanceIsNeverContent(t *testing.T) {
+	h := newHarness(t)
+	h.sync(event("m", start))
+	id := h.occurrence("m").ID
+	v, _ := h.svc.View(ctx, operator, id)
+	if v.Section.Agenda != "" || v.Section.Decisions != "" {
+		t.Fatalf("an untouched section reads as content: %+v", v.Section)
+	}
+	text := "Read the plan."
+	h.at(start.Add(-30 * time.Hour))
+	if _, err := h.svc.Publish(ctx, h.actor("ana@example.com"), id, &text); err != nil {
+		t.Fatal(err)
+	}
+	h.at(start.Add(-29 * time.Hour))
+	var bodies []string
+	h.DB.Select(&bodies, h.DB.Rebind(`SELECT text_body || html_body FROM outbox WHERE kind = 'preread_published'`))
+	if len(bodies) == 0 {
+		t.Fatal("no pre-read email")
+	}
+	for _, b := range bodies {
+		if strings.Contains(b, "Agenda:") || strings.Contains(b, "one line per topic") || !strings.Contains(b, "Read the plan.") {
+			t.Fatalf("pre-read email:\n%s", b)
+		}
+	}
+}
+
+// A pre-read published before the deadline reaches every attendee before
+// the deadline, even one whose working day starts after it; one published
+// after the deadline goes at once.
+func TestPreReadReachesEveryoneByTheDeadline(t *testing.T) {
+	h := newHarness(t)
+	start := time.Date(2026, 11, 4, 14, 0, 0, 0, time.UTC) // Wednesday, 09:00 in New York
+	h.sync(event("m", start), event("n", start.Add(2*time.Hour)))
+	// Ben works 09:00-17:00 in Tokyo: the deadline, Tuesday 14:00 UTC, is 23:00 his time.
+	h.DB.MustExec(`UPDATE people SET time_zone = 'Asia/Tokyo', work_start = 540, work_end = 1020, work_days = 62 WHERE email = 'ben@example.com'`)
+	deadline := start.Add(-24 * time.Hour)
+	text := "Read the plan."
+	h.at(deadline.Add(-5 * time.Hour)) // 18:00 in Tokyo: after Ben's day
+	if _, err := h.svc.Publish(ctx, h.actor("ana@example.com"), h.occurrence("m").ID, &text); err != nil {
+		t.Fatal(err)
+	}
+	h.at(deadline.Add(time.Hour)) // the second meeting's pre-read is late
+	if _, err := h.svc.Publish(ctx, h.actor("ana@example.com"), h.occurrence("n").ID, &text); err != nil {
+		t.Fatal(err)
+	}
+	var due []struct {
+		Key       string    `db:"subject_key"`
+		NotBefore time.Time `db:"not_before"`
+	}
+	h.DB.Select(&due, h.DB.Rebind(`SELECT subject_key, not_before FROM outbox WHERE kind = 'preread_published' AND to_addr = ? ORDER BY id`), "ben@example.com")
+	if len(due) != 2 {
+		t.Fatalf("ben owed %d pre-reads, want 2", len(due))
+	}
+	if due[0].NotBefore.After(deadline) {
+		t.Errorf("on-time pre-read held for Ben until %s, past the deadline %s", due[0].NotBefore, deadline)
+	}
+	if !due[1].NotBefore.Equal(deadline.Add(time.Hour)) {
+		t.Errorf("late pre-read held until %s; it should go at once (%s)", due[1].NotBefore, deadline.Add(time.Hour))
+	}
+}

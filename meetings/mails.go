@@ -47,6 +47,7 @@ type OccurrenceMail struct {
 	ActionItems []ActionItem
 	Decisions   []LinkedDecision // open for contributions (notes shared)
 	Untracked   []string         // action item lines with no owner or due date
+	Recordings  []Recording      // the meeting's recordings and transcripts
 }
 
 // NotesLink is the notes doc's URL, signed so the recipient can open and
@@ -115,7 +116,12 @@ func (s *Service) Compose(ctx context.Context, q db.Queryer, kind, key string, t
 	now := s.Clock.Now()
 	out := mail.Composed{Data: data, Links: map[int64][]string{}}
 	for _, it := range to {
-		out.Links[it.RecipientID] = []string{s.NotesLink(ser.ID, it.RecipientID, o.ID, now), s.publishLink(o, it.RecipientID)}
+		links := []string{s.NotesLink(ser.ID, it.RecipientID, o.ID, now), s.publishLink(o, it.RecipientID)}
+		for _, d := range data.Decisions {
+			page, support, object := s.Decisions.DecideLinks(d.decision, it.RecipientID)
+			links = append(links, page, support, object)
+		}
+		out.Links[it.RecipientID] = links
 	}
 	return out, nil
 }
@@ -162,8 +168,12 @@ func (s *Service) occurrenceMail(ctx context.Context, q db.Queryer, o Occurrence
 	if err != nil {
 		return OccurrenceMail{}, Series{}, err
 	}
+	recs, err := recordingsOf(ctx, q, o)
+	if err != nil {
+		return OccurrenceMail{}, Series{}, err
+	}
 	return OccurrenceMail{Title: o.Title, Start: o.StartsAt, End: o.EndsAt, Due: o.PreReadDueAt,
-		State: o.PreReadState, Organizer: org.Display(), Section: sec, Attendees: atts, ActionItems: items}, ser, nil
+		State: o.PreReadState, Organizer: org.Display(), Section: s.withoutHints(sec), Attendees: atts, ActionItems: items, Recordings: recs}, ser, nil
 }
 
 // sharedWithNotes is what the notes email lists beside the notes: the
@@ -174,8 +184,11 @@ func (s *Service) sharedWithNotes(ctx context.Context, q db.Queryer, o Occurrenc
 		return nil, nil, err
 	}
 	ds := make([]LinkedDecision, 0, len(open))
-	for _, d := range open {
-		ds = append(ds, LinkedDecision{Title: d.Title, ClosesAt: d.ClosesAt})
+	for i, d := range open {
+		// Slots 0 and 1 are the notes and publish links; each decision's
+		// three follow.
+		ds = append(ds, LinkedDecision{Title: d.Title, ClosesAt: d.ClosesAt, decision: d,
+			URL: mail.Slot(2 + 3*i), SupportURL: mail.Slot(3 + 3*i), ObjectURL: mail.Slot(4 + 3*i)})
 	}
 	_, untracked := s.actionLines(sec)
 	return ds, untracked, nil

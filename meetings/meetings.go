@@ -75,7 +75,10 @@ type Attendee struct {
 	Role         string `db:"role" json:"role"`
 	RSVP         string `db:"rsvp" json:"rsvp"`
 	Attendance   string `db:"attendance" json:"attendance"`
-	Removed      bool   `db:"removed" json:"-"`
+	// MinutesJoined is how long they were in the conference, when a
+	// conference service (Google Meet) told.
+	MinutesJoined *int `db:"minutes_joined" json:"minutes_joined,omitempty"`
+	Removed       bool `db:"removed" json:"-"`
 }
 
 // Section is an occurrence's dated section of its series' notes doc.

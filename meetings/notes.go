@@ -119,6 +119,11 @@ func (s *Service) UpdateSection(ctx context.Context, a people.Actor, occID int64
 		if err := emitChanged(ctx, tx, now, occID); err != nil {
 			return err
 		}
+		if (p.Decisions != nil || p.ActionItems != nil) && !o.Cancelled && !now.Before(o.EndsAt) {
+			if err := s.actOnLines(ctx, tx, now, o, false); err != nil {
+				return err
+			}
+		}
 		if p.PreRead != nil && s.hasPreRead(*p.PreRead) &&
 			(o.PreReadState == PreReadPending || o.PreReadState == PreReadMissing) && now.Before(o.StartsAt) {
 			by := a.PersonID

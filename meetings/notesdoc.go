@@ -2,8 +2,10 @@ package meetings
 
 import (
 	"context"
+	"fmt"
 
 	"meetingd/internal/errs"
+	"meetingd/internal/links"
 	"meetingd/internal/people"
 )
 
@@ -25,6 +27,7 @@ type NotesDocView struct {
 	Series    Series
 	Organizer people.Person
 	Sections  []NotesSection
+	Hints     map[string]string // each heading's guidance, shown as a placeholder
 }
 
 // NotesReader checks a notes link for seriesID and returns whom it was
@@ -54,7 +57,7 @@ func (s *Service) NotesDoc(ctx context.Context, reader people.Person, seriesID i
 	if err != nil {
 		return NotesDocView{}, err
 	}
-	v := NotesDocView{Series: ser, Organizer: org}
+	v := NotesDocView{Series: ser, Organizer: org, Hints: s.Hints()}
 	for _, o := range occs {
 		if _, err := canSee(ctx, s.DB, reader.Actor(), o); err != nil {
 			continue // invited to some occurrences of the series, not all
@@ -67,7 +70,7 @@ func (s *Service) NotesDoc(ctx context.Context, reader people.Person, seriesID i
 		if err != nil {
 			return NotesDocView{}, err
 		}
-		v.Sections = append(v.Sections, NotesSection{Occ: o, Attendees: atts, Section: sec})
+		v.Sections = append(v.Sections, NotesSection{Occ: o, Attendees: atts, Section: s.withoutHints(sec)})
 	}
 	if len(v.Sections) == 0 {
 		return NotesDocView{}, errs.Errorf(errs.NotFound, "no notes doc %d", seriesID)
@@ -99,4 +102,20 @@ func (s *Service) PublishReader(ctx context.Context, token string) (people.Perso
 	}
 	p, err := people.ByID(ctx, s.DB, c.Person)
 	return p, c.Subject, err
+}
+
+// docURL is where a notes doc opens. meetingd's own doc is built from the
+// running server's base URL, not the one stored when it was made (which a
+// CLI import sets from its own flags); an external doc keeps its URL.
+func (s *Service) docURL(d NotesDoc) string {
+	if d.Kind == "local" {
+		return fmt.Sprintf("%s/notes/%d", s.baseURL(), d.SeriesID)
+	}
+	return d.URL
+}
+
+// NotesToken signs a notes link's token for a signed-in reader, so the
+// doc's forms work for them as for someone who came from an email.
+func (s *Service) NotesToken(seriesID, personID int64) string {
+	return s.Links.Sign(links.Claims{Action: ActionNotes, Subject: seriesID, Person: personID, Expires: s.Clock.Now().Add(s.Cfg.LinkTTL)})
 }

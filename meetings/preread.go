@@ -73,7 +73,12 @@ func (s *Service) publish(ctx context.Context, tx *sqlx.Tx, now time.Time, o Occ
 	if err := s.scheduleSteps(ctx, tx, now, o); err != nil {
 		return err
 	}
-	return s.mailAll(ctx, tx, o, MailPublished, o.version(), false, o.StartsAt)
+	if err := emitChanged(ctx, tx, now, o.ID); err != nil {
+		return err
+	}
+	// Published on time, it reaches everyone by the deadline, whatever
+	// their working hours; published late, it goes at once.
+	return s.mailAll(ctx, tx, o, MailPublished, o.version(), state == PreReadLate, o.PreReadDueAt)
 }
 
 // hasPreRead reports whether a Pre-read section holds more than the

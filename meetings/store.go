@@ -45,7 +45,7 @@ var roleRank = map[string]int{RoleOrganizer: 0, RoleSpeaker: 1, RoleRequired: 2,
 // attendees lists an occurrence's current invitees, organizer first.
 func attendees(ctx context.Context, q db.Queryer, occID int64) ([]Attendee, error) {
 	var out []Attendee
-	err := q.SelectContext(ctx, &out, q.Rebind(`SELECT occurrence_id, person_id, role, rsvp, attendance, removed
+	err := q.SelectContext(ctx, &out, q.Rebind(`SELECT occurrence_id, person_id, role, rsvp, attendance, minutes_joined, removed
 		FROM attendees WHERE occurrence_id = ? AND removed = FALSE`), occID)
 	if err != nil {
 		return nil, fmt.Errorf("attendees of occurrence %d: %w", occID, err)

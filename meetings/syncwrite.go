@@ -47,10 +47,11 @@ func (s *Service) beginSync(ctx context.Context, q db.Queryer, calID, stage int6
 			if ev.SkipReason() != "" {
 				continue
 			}
-			zone := zoneOf(ev)
-			cs = append(cs, people.Contact{Email: ev.Organizer.Email, Name: ev.Organizer.Name, TimeZone: zone})
+			// Someone new gets the installation's default zone, not the
+			// event's: their own setting, once made, decides.
+			cs = append(cs, people.Contact{Email: ev.Organizer.Email, Name: ev.Organizer.Name})
 			for _, a := range ev.Humans() {
-				cs = append(cs, people.Contact{Email: a.Email, Name: a.Name, TimeZone: zone})
+				cs = append(cs, people.Contact{Email: a.Email, Name: a.Name})
 			}
 		}
 	}

@@ -47,13 +47,19 @@ func (s *Service) View(ctx context.Context, a people.Actor, occID int64) (Occurr
 	if err != nil {
 		return OccurrenceView{}, err
 	}
-	v.NotesURL = fmt.Sprintf("%s#occurrence-%d", doc.URL, o.ID)
+	v.NotesURL = fmt.Sprintf("%s#occurrence-%d", s.docURL(doc), o.ID)
+	if u, err := sectionURL(ctx, s.DB, o.ID); err != nil {
+		return OccurrenceView{}, err
+	} else if u != "" {
+		v.NotesURL = u // an external doc's own link to the section: a Google Docs heading
+	}
 	if v.Attendees, err = attendees(ctx, s.DB, o.ID); err != nil {
 		return OccurrenceView{}, err
 	}
 	if v.Section, err = getSection(ctx, s.DB, o.ID); err != nil {
 		return OccurrenceView{}, err
 	}
+	v.Section = s.withoutHints(v.Section)
 	v.ActionItems, err = actionItems(ctx, s.DB, o.ID)
 	return v, err
 }
@@ -150,4 +156,24 @@ func (s *Service) DeadlinesOf(ctx context.Context, personID int64, since time.Ti
 		return nil, fmt.Errorf("pre-read deadlines of person %d: %w", personID, err)
 	}
 	return out, nil
+}
+
+// Any reports whether any meeting exists, for the first-run guide.
+func (s *Service) Any(ctx context.Context) (bool, error) {
+	var n int
+	if err := s.DB.GetContext(ctx, &n, `SELECT COUNT(*) FROM (SELECT 1 FROM occurrences LIMIT 1) AS one`); err != nil {
+		return false, fmt.Errorf("any meeting: %w", err)
+	}
+	return n > 0, nil
+}
+
+// OccurrenceIDs are a series' current occurrences, soonest first.
+func OccurrenceIDs(ctx context.Context, q db.Queryer, seriesID int64) ([]int64, error) {
+	ids := []int64{}
+	err := q.SelectContext(ctx, &ids, q.Rebind(`SELECT id FROM occurrences WHERE series_id = ? AND cancelled = FALSE AND stage = 0
+		ORDER BY starts_at, id`), seriesID)
+	if err != nil {
+		return nil, fmt.Errorf("occurrences of series %d: %w", seriesID, err)
+	}
+	return ids, nil
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"regexp"
 	"strings"
 	texttemplate "text/template"
 	"time"
@@ -136,6 +137,16 @@ var funcs = map[string]any{
 		}
 		return ""
 	},
+	// linkify escapes text and makes its http(s) URLs links, for text
+	// people wrote (a pre-read) shown in HTML.
+	"linkify": Linkify,
+	// rsvp says a calendar reply in words: "needs_action" is "no reply yet".
+	"rsvp": func(v string) string {
+		if w, ok := rsvpWords[strings.ToLower(v)]; ok {
+			return w
+		}
+		return strings.ReplaceAll(v, "_", " ")
+	},
 	// clock formats the time of day only.
 	"clock": func(t time.Time, loc *time.Location) string {
 		if loc == nil {
@@ -174,3 +185,25 @@ func Left(t, now time.Time) string {
 
 // Soon reports whether t is less than a day after now.
 func Soon(t, now time.Time) bool { return t.After(now) && t.Sub(now) < 24*time.Hour }
+
+// rsvpWords are calendar replies (RFC 5545 PARTSTAT, lowercased) in words.
+var rsvpWords = map[string]string{"needs_action": "no reply yet", "needs-action": "no reply yet", "": "no reply yet",
+	"accepted": "accepted", "declined": "declined", "tentative": "maybe", "delegated": "delegated"}
+
+// urlRE finds the web addresses in text people wrote; a trailing full stop,
+// comma or closing bracket ends the sentence, not the address.
+var urlRE = regexp.MustCompile(`https?://[^\s<>"]+[^\s<>".,;:!?)\]]`)
+
+// Linkify is text, escaped, with each http(s) URL in it a link.
+func Linkify(text string) htmltemplate.HTML {
+	var b strings.Builder
+	last := 0
+	for _, m := range urlRE.FindAllStringIndex(text, -1) {
+		b.WriteString(htmltemplate.HTMLEscapeString(text[last:m[0]]))
+		u := htmltemplate.HTMLEscapeString(text[m[0]:m[1]])
+		b.WriteString(`<a href="` + u + `">` + u + `</a>`)
+		last = m[1]
+	}
+	b.WriteString(htmltemplate.HTMLEscapeString(text[last:]))
+	return htmltemplate.HTML(b.String())
+}

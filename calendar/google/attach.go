@@ -8,86 +8,85 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/jmoiron/sqlx"
 	gcalendar "google.golang.org/api/calendar/v3"
-	"google.golang.org/api/drive/v3"
 
-	"meetingd/internal/db"
 	"meetingd/internal/people"
 )
 
-// What a series' doc does on the calendar side: shared with everyone
-// invited, attached to the master event (with a link line in its
-// description as a fallback), and the master's attendees made optional
-// by policy, all in one events.patch.
+// What a series' doc does on the calendar side: attached to the master
+// event (with a link line in its description as a fallback), in one
+// events.patch with the attendance policy; and the policy applied to each
+// of the master's exceptions (an instance moved or edited on its own keeps
+// its own attendees, which the master's patch does not reach), one patch
+// each, once: an event that already conforms is not patched again.
 
 // maxAttachments is Google's limit per event.
 const maxAttachments = 25
 
 const docMime = "application/vnd.google-apps.document"
 
-// share gives every attendee of the series access to the doc, once.
-func (g *Source) share(ctx context.Context, cl *googleClient, st *docState) error {
-	have := lineSet(st.doc.Shared)
-	var missing []string
-	for _, o := range st.occs {
-		if o.Cancelled {
-			continue
+// patchEvents patches the master, then each exception still ahead, where
+// they lack something; and records whom meetingd made optional in them.
+func (g *Source) patchEvents(ctx context.Context, cl *googleClient, st *docState) error {
+	made := lineSet(st.doc.MadeOptional)
+	nowMade := map[string]bool{}
+	master, m, err := g.patchEvent(ctx, cl, st, st.master, func(e *gcalendar.Event) (*gcalendar.Event, string) {
+		return g.masterPatch(st, e, made)
+	})
+	if err != nil {
+		return err
+	}
+	st.master = master
+	for k := range lineSet(m) {
+		nowMade[k] = true
+	}
+	now := g.Clock.Now()
+	for i, x := range st.exceptions {
+		if end, _ := eventTime(x.End); !end.After(now) {
+			continue // held already: its attendance no longer matters
 		}
-		for _, a := range o.Attendees {
-			e := people.NormalizeEmail(a.Email)
-			if !have[e] && e != people.NormalizeEmail(cl.owner) && e != people.NormalizeEmail(st.cal.GoogleID) {
-				have[e] = true
-				missing = append(missing, e)
+		x, m, err := g.patchEvent(ctx, cl, st, x, func(e *gcalendar.Event) (*gcalendar.Event, string) {
+			atts, m, changed := g.policyAttendees(e, made)
+			if !changed {
+				return nil, m
 			}
+			return &gcalendar.Event{Attendees: atts}, m
+		})
+		if err != nil {
+			return err
+		}
+		st.exceptions[i] = x
+		for k := range lineSet(m) {
+			nowMade[k] = true
 		}
 	}
-	if len(missing) == 0 {
+	all := addLines("", keys(nowMade))
+	if all == st.doc.MadeOptional {
 		return nil
 	}
-	sort.Strings(missing)
-	var done []string
-	var err error
-	for _, e := range missing {
-		err = g.call(ctx, cl, "permissions.create", func() error {
-			_, err := cl.drive.Permissions.Create(st.doc.DocID, &drive.Permission{Type: "user", Role: g.cfg.ShareRole, EmailAddress: e}).
-				SendNotificationEmail(false).Fields("id").Context(ctx).Do()
-			return err
-		})
-		if isStatus(err, http.StatusBadRequest) {
-			// Drive refuses some addresses (no Google account, a policy):
-			// they open the doc through the description's link instead.
-			g.Log.WarnContext(ctx, "Google doc not shared with an attendee", "doc", st.doc.DocID, "attendee", e, "err", shortError(err))
-			err = nil
-		}
-		if err != nil {
-			break
-		}
-		done = append(done, e)
+	_, err = g.DB.ExecContext(ctx, g.DB.Rebind(`UPDATE google_docs SET made_optional = ?, updated_at = ? WHERE series_id = ?`),
+		all, g.Clock.Now(), st.seriesID)
+	if err != nil {
+		return fmt.Errorf("record attendance policy of series %d: %w", st.seriesID, err)
 	}
-	if len(done) > 0 {
-		st.doc.Shared = addLines(st.doc.Shared, done)
-		_, serr := g.DB.ExecContext(ctx, g.DB.Rebind(`UPDATE google_docs SET shared = ?, updated_at = ? WHERE series_id = ?`),
-			st.doc.Shared, g.Clock.Now(), st.seriesID)
-		if serr != nil && err == nil {
-			err = fmt.Errorf("record sharing of series %d: %w", st.seriesID, serr)
-		}
-	}
-	return err
+	st.doc.MadeOptional = all
+	return nil
 }
 
-// patchMaster attaches the doc to the master event, adds the link line,
-// and applies the optional-attendance policy, in one events.patch when
-// anything is missing. The etag guards against overwriting an edit made
-// since the last sync; on a conflict the event is read again once.
-func (g *Source) patchMaster(ctx context.Context, cl *googleClient, st *docState) error {
+// patchEvent patches one event with what want says it lacks (nil:
+// nothing), without telling anyone (sendUpdates=none). The etag guards
+// against overwriting an edit made since the last sync; on a conflict the
+// event is read again once. It returns the event as it now is, and whom
+// want says meetingd has made optional in it.
+func (g *Source) patchEvent(ctx context.Context, cl *googleClient, st *docState, e *gcalendar.Event,
+	want func(*gcalendar.Event) (*gcalendar.Event, string)) (*gcalendar.Event, string, error) {
 	for attempt := 0; ; attempt++ {
-		patch, made := g.masterPatch(st)
+		patch, made := want(e)
 		if patch == nil {
-			return nil
+			return e, made, nil
 		}
-		call := cl.cal.Events.Patch(st.cal.GoogleID, st.master.Id, patch).SupportsAttachments(true).SendUpdates("none").Context(ctx)
-		call.Header().Set("If-Match", st.master.Etag)
+		call := cl.cal.Events.Patch(st.cal.GoogleID, e.Id, patch).SupportsAttachments(true).SendUpdates("none").Context(ctx)
+		call.Header().Set("If-Match", e.Etag)
 		var out *gcalendar.Event
 		err := g.call(ctx, cl, "events.patch", func() (err error) {
 			out, err = call.Do()
@@ -95,69 +94,66 @@ func (g *Source) patchMaster(ctx context.Context, cl *googleClient, st *docState
 		})
 		if isStatus(err, http.StatusPreconditionFailed) && attempt == 0 {
 			if err := g.call(ctx, cl, "events.get", func() (err error) {
-				st.master, err = cl.cal.Events.Get(st.cal.GoogleID, st.master.Id).Context(ctx).Do()
+				e, err = cl.cal.Events.Get(st.cal.GoogleID, e.Id).Context(ctx).Do()
 				return err
 			}); err != nil {
-				return err
+				return nil, "", err
 			}
 			continue
 		}
 		if err != nil {
-			return err
+			return nil, "", err
 		}
-		st.master = out
-		return db.InTx(ctx, g.DB, func(tx *sqlx.Tx) error {
-			now := g.Clock.Now()
-			if err := storeEvent(ctx, tx, st.cal.ID, out, now); err != nil {
-				return err
-			}
-			st.doc.MadeOptional = made
-			_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE google_docs SET made_optional = ?, updated_at = ? WHERE series_id = ?`),
-				made, now, st.seriesID)
-			if err != nil {
-				return fmt.Errorf("record attendance policy of series %d: %w", st.seriesID, err)
-			}
-			return nil
-		})
+		if err := storeEvent(ctx, g.DB, st.cal.ID, out, g.Clock.Now()); err != nil {
+			return nil, "", err
+		}
+		return out, made, nil
 	}
 }
 
 // masterPatch is what the master event lacks, or nil; and who meetingd
 // will then have made optional.
-func (g *Source) masterPatch(st *docState) (*gcalendar.Event, string) {
-	m, doc := st.master, st.doc
+func (g *Source) masterPatch(st *docState, m *gcalendar.Event, made map[string]bool) (*gcalendar.Event, string) {
+	doc := st.doc
 	patch := &gcalendar.Event{}
 	changed := false
-	attached := slices.ContainsFunc(m.Attachments, func(a *gcalendar.EventAttachment) bool {
+	at := slices.IndexFunc(m.Attachments, func(a *gcalendar.EventAttachment) bool {
 		return a.FileId == doc.DocID || a.FileUrl == doc.URL
 	})
 	switch {
-	case attached:
+	case at >= 0 && m.Attachments[at].Title != docTitle(st.title):
+		// The event was renamed: so is its attachment, as the doc is.
+		patch.Attachments = slices.Clone(m.Attachments)
+		renamed := *m.Attachments[at]
+		renamed.Title = docTitle(st.title)
+		patch.Attachments[at] = &renamed
+		changed = true
+	case at >= 0:
 	case len(m.Attachments) >= maxAttachments:
 		g.Log.Warn("Google event has no room for the notes attachment; the description links the doc", "event", m.Id)
 	default:
 		// The organizer's own attachments are sent back as they are: a
 		// patch replaces the whole list.
 		patch.Attachments = append(slices.Clone(m.Attachments), &gcalendar.EventAttachment{
-			FileUrl: doc.URL, FileId: doc.DocID, Title: st.title + " — notes", MimeType: docMime})
+			FileUrl: doc.URL, FileId: doc.DocID, Title: docTitle(st.title), MimeType: docMime})
 		changed = true
 	}
 	if !strings.Contains(m.Description, doc.URL) {
 		patch.Description = strings.TrimSpace(m.Description + "\n\nNotes (meetingd): " + doc.URL)
 		changed = true
 	}
-	atts, made, moved := g.policyAttendees(m, lineSet(doc.MadeOptional))
+	atts, nowMade, moved := g.policyAttendees(m, made)
 	if moved {
 		patch.Attendees = atts
 		changed = true
 	}
 	if !changed {
-		return nil, doc.MadeOptional
+		return nil, nowMade
 	}
-	return patch, made
+	return patch, nowMade
 }
 
-// policyAttendees applies the optional-by-default policy to the master's
+// policyAttendees applies the optional-by-default policy to an event's
 // attendees: everyone but the organizer optional (rooms untouched). With
 // the policy off, those meetingd made optional are required again. The Go
 // client drops false booleans unless forced, so Optional is always sent.
@@ -214,4 +210,13 @@ func addLines(s string, add []string) string {
 	}
 	sort.Strings(out)
 	return strings.Join(out, "\n")
+}
+
+func keys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

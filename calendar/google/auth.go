@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -23,11 +24,28 @@ import (
 )
 
 // googleScopes are what meetingd asks for: events (read, attach, mark
-// optional, watch), Drive (copy the template, share) and Docs (write sections).
+// optional, watch), Drive (copy the template, share, read its changes)
+// and Docs (write sections).
 var googleScopes = []string{
 	"https://www.googleapis.com/auth/calendar.events",
 	"https://www.googleapis.com/auth/drive",
 	"https://www.googleapis.com/auth/documents",
+}
+
+// MeetScopes are what Config.Meet asks for besides: Meet's conference
+// records (participants, recordings, transcripts), and the directory, to
+// know participants, whom Meet names by account id, by their address.
+var MeetScopes = []string{
+	"https://www.googleapis.com/auth/meetings.space.readonly",
+	"https://www.googleapis.com/auth/directory.readonly",
+}
+
+// scopes are the scopes this configuration asks for.
+func (g *Source) scopes() []string {
+	if g.cfg.Meet {
+		return append(slices.Clone(googleScopes), MeetScopes...)
+	}
+	return googleScopes
 }
 
 // refreshEarly is how long before expiry an access token is refreshed, so
@@ -81,7 +99,7 @@ func (g *Source) loadCredentials() error {
 	case len(cfg.ServiceAccount) > 0 && len(cfg.OAuthClient) > 0:
 		return fmt.Errorf("google: give a service account or an OAuth client, not both")
 	case len(cfg.ServiceAccount) > 0:
-		j, err := googleoauth.JWTConfigFromJSON(cfg.ServiceAccount, googleScopes...)
+		j, err := googleoauth.JWTConfigFromJSON(cfg.ServiceAccount, g.scopes()...)
 		if err != nil {
 			return fmt.Errorf("google: service account: %w", err)
 		}
@@ -90,7 +108,7 @@ func (g *Source) loadCredentials() error {
 		}
 		g.jwt = j
 	case len(cfg.OAuthClient) > 0:
-		o, err := googleoauth.ConfigFromJSON(cfg.OAuthClient, googleScopes...)
+		o, err := googleoauth.ConfigFromJSON(cfg.OAuthClient, g.scopes()...)
 		if err != nil {
 			return fmt.Errorf("google: OAuth client: %w", err)
 		}
@@ -169,7 +187,9 @@ func (g *Source) tokenSource(ctx context.Context, cal calRow) (*tokenSource, err
 	if g.jwt != nil {
 		c, ok := g.calendarConfig(cal.GoogleID)
 		if !ok {
-			return nil, fmt.Errorf("google calendar %s is not configured", cal.GoogleID)
+			// Dropped from the configuration: its channels are still
+			// stopped, acting as the calendar's own address.
+			c = Calendar{ID: cal.GoogleID}
 		}
 		j := *g.jwt
 		j.Subject = c.subject()

@@ -6,11 +6,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"meetingd/calendar/google/googlefake"
+	"meetingd/internal/people"
 )
 
 // The cost of Google's quotas, in API calls against the fake:
 //
-//	go test ./calendar -run '^$' -bench GoogleCost -benchtime 1x
+//	go test ./calendar/google -run '^$' -bench GoogleCost -benchtime 1x
 //
 // The first sync lists 10,000 events: 1,000 weekly series of 26 instances
 // with 8 of them moved (exceptions), and 1,000 single meetings. Most of
@@ -119,4 +122,149 @@ func BenchmarkGoogleCostIdleHour(b *testing.B) {
 	}
 	reportCalls(b, h.fake.Calls(), b.N)
 	h.clean()
+}
+
+// BenchmarkGoogleCostWeek50 is a week of a 50-series calendar, push on,
+// run hour by hour after its first sync (reported apart, as first-*):
+// 10 instances moved in Google Calendar and 20 pre-reads published through
+// meetingd, spread over the week, each mirrored into its doc; sections
+// falling due, Pre-read checks, safety polls and the channels' renewal as
+// they come. Each change is made a quarter past an hour, when nothing else
+// falls due, and what it costs is counted apart (move-*, preread-*). It
+// fails unless each change is one batchUpdate and no batchUpdate rewrites
+// a doc whole (deletes half of it or more).
+//
+//	go test ./calendar/google -run '^$' -bench GoogleCostWeek50 -benchtime 1x
+func BenchmarkGoogleCostWeek50(b *testing.B) {
+	var first, week map[string]int
+	var changes map[string]map[string]int
+	var writes []googlefake.DocWrite
+	for range b.N {
+		b.StopTimer()
+		h := newGoogleHarness(b, nil)
+		seedCalendar(h, 50, 0, 0, 1)
+		h.settle()
+		first = h.fake.Calls()
+		h.fake.ResetCalls()
+		b.StartTimer()
+		changes = weekOfChanges(b, h)
+		b.StopTimer()
+		week, writes = h.fake.Calls(), h.fake.DocWrites()
+		h.clean()
+	}
+	total := 0
+	for m, c := range first {
+		if !strings.HasPrefix(m, "oauth2.") {
+			total += c
+		}
+	}
+	b.ReportMetric(float64(total), "first-calls/op")
+	reportCalls(b, week, 1)
+	for _, kind := range []string{"move", "preread"} {
+		c := changes[kind]
+		b.ReportMetric(float64(c["docs.documents.batchUpdate"]), kind+"-batchUpdates/op")
+		b.ReportMetric(float64(c["docs.documents.get"]), kind+"-gets/op")
+		b.ReportMetric(float64(c["calls"]), kind+"-calls/op")
+	}
+	b.ReportMetric(float64(changes["sections"]["added"]), "sections-added/op")
+	checkDocWrites(b, writes)
+}
+
+// weekOfChanges runs the week, hour by hour, and returns what the moves
+// and the published pre-reads cost, by method ("calls": all of them).
+func weekOfChanges(b *testing.B, h *googleHarness) map[string]map[string]int {
+	cost := map[string]map[string]int{"move": {}, "preread": {}}
+	start := h.Clock.Now()
+	moved, published := 0, 0
+	for hour := 1; hour <= 7*24; hour++ {
+		now := start.Add(time.Duration(hour) * time.Hour)
+		h.at(now)
+		h.settle()
+		var kind string
+		var change func()
+		switch {
+		case hour%16 == 8 && moved < 10:
+			uid := fmt.Sprintf("weekly%04d", moved*5)
+			kind, change = "move", func() { moveNext(b, h, uid) }
+			moved++
+		case hour%8 == 4 && published < 20:
+			uid, n := fmt.Sprintf("weekly%04d", published*2+1), published
+			kind, change = "preread", func() { publishNext(b, h, uid, n) }
+			published++
+		default:
+			continue
+		}
+		h.at(now.Add(15 * time.Minute))
+		before := h.fake.Calls()
+		change()
+		h.settle()
+		after := h.fake.Calls()
+		for m, n := range after {
+			if d := n - before[m]; d > 0 && !strings.HasPrefix(m, "oauth2.") {
+				cost[kind][m] += d
+				cost[kind]["calls"] += d
+			}
+		}
+		if n := after["docs.documents.batchUpdate"] - before["docs.documents.batchUpdate"]; n != 1 {
+			b.Errorf("%s at hour %d: %d batchUpdates, want 1", kind, hour, n)
+		}
+	}
+	if moved != 10 || published != 20 {
+		b.Fatalf("%d moves, %d pre-reads", moved, published)
+	}
+	// The other batchUpdates add the sections falling due, a doc's at a time.
+	var added int
+	if err := h.DB.Get(&added, h.DB.Rebind(`SELECT COUNT(*) FROM google_sections WHERE inserted_at > ?`), start); err != nil {
+		b.Fatal(err)
+	}
+	cost["sections"] = map[string]int{"added": added}
+	return cost
+}
+
+// nextOccurrence is uid's first occurrence a day or more ahead: its
+// section is in the doc.
+func nextOccurrence(b *testing.B, h *googleHarness, uid string) occ {
+	for _, o := range h.occurrences(uid) {
+		if !o.Cancelled && o.Start.After(h.Clock.Now().Add(26*time.Hour)) {
+			return o
+		}
+	}
+	b.Fatalf("nothing ahead in %s", uid)
+	return occ{}
+}
+
+// moveNext moves uid's next instance two hours later, at Google.
+func moveNext(b *testing.B, h *googleHarness, uid string) {
+	o := nextOccurrence(b, h, uid)
+	rid, _ := time.Parse(time.RFC3339, o.RID)
+	x := h.fake.Instance(ana, uid, rid)
+	x.Start, x.End = when(o.Start.Add(2*time.Hour)), when(o.Start.Add(150*time.Minute))
+	h.fake.PutEvent(ana, x)
+}
+
+// publishNext publishes a pre-read for uid's next occurrence, through meetingd.
+func publishNext(b *testing.B, h *googleHarness, uid string, n int) {
+	text := fmt.Sprintf("Read the plan, part %d.", n)
+	if _, err := h.svc.Publish(h.ctx, people.Actor{Operator: true}, nextOccurrence(b, h, uid).ID, &text); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// checkDocWrites reports the batchUpdates' largest deletion and fails if
+// one deleted half a doc or more: the doc is edited in place, never
+// written whole.
+func checkDocWrites(b *testing.B, writes []googlefake.DocWrite) {
+	most := 0.0
+	for _, w := range writes {
+		if w.Before <= 2 {
+			continue // a new doc's first fill: nothing to rewrite
+		}
+		share := float64(w.Deleted) / float64(w.Before)
+		most = max(most, share)
+		if 2*w.Deleted >= w.Before {
+			b.Errorf("a batchUpdate of doc %s deleted %d of its %d code units: a rewrite", w.DocID, w.Deleted, w.Before)
+		}
+	}
+	b.ReportMetric(float64(len(writes)), "docWrites/op")
+	b.ReportMetric(100*most, "max-%deleted/op")
 }

@@ -13,7 +13,9 @@ import (
 	"google.golang.org/api/docs/v1"
 	"google.golang.org/api/drive/v3"
 	"google.golang.org/api/googleapi"
+	meet "google.golang.org/api/meet/v2"
 	"google.golang.org/api/option"
+	people "google.golang.org/api/people/v1"
 
 	"meetingd/calendar"
 	"meetingd/internal/db"
@@ -21,10 +23,12 @@ import (
 
 // googleClient is the generated clients for one calendar's credentials.
 type googleClient struct {
-	cal   *gcalendar.Service
-	drive *drive.Service
-	docs  *docs.Service
-	src   *tokenSource
+	cal    *gcalendar.Service
+	drive  *drive.Service
+	docs   *docs.Service
+	meet   *meet.Service   // nil unless Config.Meet
+	people *people.Service // nil unless Config.Meet
+	src    *tokenSource
 	// owner is who the credentials act as: the doc's owner, who needs no
 	// sharing.
 	owner string
@@ -91,6 +95,14 @@ func (g *Source) client(ctx context.Context, cal calRow) (*googleClient, error) 
 	}
 	if cl.docs, err = docs.NewService(ctx, opts("")...); err != nil {
 		return nil, fmt.Errorf("docs client: %w", err)
+	}
+	if g.cfg.Meet {
+		if cl.meet, err = meet.NewService(ctx, opts("")...); err != nil {
+			return nil, fmt.Errorf("meet client: %w", err)
+		}
+		if cl.people, err = people.NewService(ctx, opts("")...); err != nil {
+			return nil, fmt.Errorf("people client: %w", err)
+		}
 	}
 	g.mu.Lock()
 	g.clients[cal.ID] = cl

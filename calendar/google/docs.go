@@ -2,10 +2,10 @@ package google
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -21,13 +21,15 @@ import (
 )
 
 // Notes docs: one Google Doc per series, made once (a copy of the
-// operator's template, or a blank doc), shared with the attendees,
-// attached to the series' master event with a link line in its
-// description as a fallback, and given a dated section per occurrence.
-// The master's attendees are made optional by policy in the same patch.
-// On a series' first sync that is one copy, one batchUpdate and one patch
-// (plus one permission per attendee: Drive grants one at a time); an
-// occurrence later costs its section's batchUpdate and nothing more.
+// operator's template, or a blank doc), attached to the series' master
+// event with a link line in its description as a fallback, shared with
+// the attendees, and given a dated section per occurrence. The doc and
+// meetingd then follow each other (mirror.go): what meetingd changes in an
+// occurrence is written into its section, and what people write in the
+// doc is read back. The master's and its exceptions' attendees are made
+// optional by policy. On a series' first sync that is one copy, one
+// batchUpdate (and a read of the headings' ids) and one patch, plus one
+// permission per attendee: Drive grants one at a time.
 //
 // Only the calendar that organizes a meeting writes to it: an attendee's
 // copy of an event cannot carry attachments for everyone. Meetings watched
@@ -43,19 +45,65 @@ type docRow struct {
 	Filled       bool   `db:"filled"`
 	Shared       string `db:"shared"`
 	MadeOptional string `db:"made_optional"`
+	Title        string `db:"title"`
+	ChangesSeen  int64  `db:"changes_seen"` // edits noticed at Google
+	ChangesRead  int64  `db:"changes_read"` // of which read back
+}
+
+const docColumns = `series_id, doc_id, url, filled, shared, made_optional, title, changes_seen, changes_read`
+
+// sectionRow is an occurrence's section as recorded.
+type sectionRow struct {
+	OccurrenceID int64  `db:"occurrence_id"`
+	Confirmed    bool   `db:"confirmed"`
+	HeadingID    string `db:"heading_id"`
+	Mirrored     string `db:"mirrored"`
 }
 
 // docState is what the doc work knows about a series.
 type docState struct {
-	cal       calRow
-	seriesID  int64
-	uid       string
-	title     string
-	doc       *docRow
-	master    *gcalendar.Event
-	occs      []meetings.OccurrenceRef
-	sectioned map[int64]bool // occurrences with a section (or one being added)
-	pending   bool           // a section was being added when a run stopped
+	cal        calRow
+	seriesID   int64
+	uid        string
+	title      string
+	doc        *docRow
+	master     *gcalendar.Event
+	exceptions []*gcalendar.Event // the master's stored exceptions, not cancelled
+	occs       []meetings.OccurrenceRef
+	sections   map[int64]*sectionRow // occurrences with a section (or one being added)
+	pending    bool                  // a section was being added when a run stopped
+	// live is false for a series deleted at Google: its doc keeps what it
+	// has, with its sections marked cancelled, and nothing is shared or
+	// attached any more.
+	live bool
+}
+
+func (st *docState) sectioned(occID int64) bool { return st.sections[occID] != nil }
+
+// occurrence is one of the series' occurrences by id.
+func (st *docState) occurrence(id int64) (meetings.OccurrenceRef, bool) {
+	for _, o := range st.occs {
+		if o.ID == id {
+			return o, true
+		}
+	}
+	return meetings.OccurrenceRef{}, false
+}
+
+// event is the Google event of an occurrence: its exception if it has
+// one, else the master.
+func (st *docState) event(o meetings.OccurrenceRef) *gcalendar.Event {
+	for _, x := range st.exceptions {
+		if t, _ := eventTime(x.OriginalStartTime); !t.IsZero() && t.UTC().Format(time.RFC3339) == o.RecurrenceID {
+			return x
+		}
+	}
+	return st.master
+}
+
+// optedOut reports whether the series carries the opt-out marker.
+func (st *docState) optedOut() bool {
+	return strings.Contains(st.master.Description, meetings.OptOutMarker)
 }
 
 func (g *Source) runDoc(ctx context.Context, j jobs.Job) error {
@@ -83,9 +131,37 @@ func (g *Source) seriesOf(ctx context.Context, subject string) (int64, error) {
 	return meetings.SeriesOf(ctx, g.DB, occID)
 }
 
-// EnsureDoc brings a series' Google Doc up to date: made, filled,
-// sectioned, shared, attached. Each step is recorded, so running it again
-// costs nothing when nothing changed.
+// occurrenceChanged makes the doc work of a changed occurrence's series
+// due, on meetings.EventOccurrenceChanged: the change is mirrored into
+// its section.
+func (g *Source) occurrenceChanged(ctx context.Context, j jobs.Job) error {
+	occID, err := meetings.ChangedOccurrence(j)
+	if err != nil {
+		return err
+	}
+	seriesID, err := meetings.SeriesOf(ctx, g.DB, occID)
+	if err != nil || seriesID == 0 {
+		return err
+	}
+	var n int
+	if err := g.DB.GetContext(ctx, &n, g.DB.Rebind(`SELECT COUNT(*) FROM google_docs WHERE series_id = ?`), seriesID); err != nil {
+		return fmt.Errorf("doc of series %d: %w", seriesID, err)
+	}
+	if n == 0 {
+		return nil // not a Google Doc: nothing to mirror
+	}
+	err = db.InTx(ctx, g.DB, func(tx *sqlx.Tx) error {
+		return jobs.Rearm(ctx, tx, g.Clock.Now(), jobs.Bulk, JobDoc, seriesSubject(seriesID))
+	})
+	if err == nil {
+		g.wake()
+	}
+	return err
+}
+
+// EnsureDoc brings a series' Google Doc up to date: made, sectioned,
+// mirrored both ways, attached, shared. Each step is recorded, so running
+// it again costs nothing when nothing changed.
 func (g *Source) EnsureDoc(ctx context.Context, seriesID int64) error {
 	// One doc per series, however many replicas and runners get here:
 	// the state is read, and the doc made, under the series' lock.
@@ -110,22 +186,33 @@ func (g *Source) EnsureDoc(ctx context.Context, seriesID int64) error {
 
 func (g *Source) docWork(ctx context.Context, cl *googleClient, st *docState) error {
 	now := g.Clock.Now()
-	if !slices.ContainsFunc(st.occs, func(o meetings.OccurrenceRef) bool { return !o.Cancelled && o.EndsAt.After(now) }) {
-		return nil // nothing ahead to take notes for: meetings already held keep what they have
-	}
+	ahead := st.live && slices.ContainsFunc(st.occs, func(o meetings.OccurrenceRef) bool { return !o.Cancelled && o.EndsAt.After(now) })
 	if st.doc == nil {
+		if !ahead {
+			return nil // nothing ahead to take notes for: meetings already held keep what they have
+		}
 		var err error
 		if st.doc, err = g.createDoc(ctx, cl, st); err != nil {
 			return err
 		}
 	}
-	if err := g.writeSections(ctx, cl, st); err != nil {
+	// The doc first, even for a series with nothing ahead: edits made in it
+	// after a meeting still reach meetingd, and cancellations are marked.
+	if err := g.mirror(ctx, cl, st); err != nil {
+		return err
+	}
+	if err := g.renameDoc(ctx, cl, st); err != nil {
+		return err
+	}
+	if !ahead {
+		return nil
+	}
+	// Attach first, then share: a share Drive refuses must not hold back
+	// the attachment, the link or the attendance policy.
+	if err := g.patchEvents(ctx, cl, st); err != nil {
 		return err
 	}
 	if err := g.share(ctx, cl, st); err != nil {
-		return err
-	}
-	if err := g.patchMaster(ctx, cl, st); err != nil {
 		return err
 	}
 	return g.scheduleOccurrenceJobs(ctx, st)
@@ -133,9 +220,9 @@ func (g *Source) docWork(ctx context.Context, cl *googleClient, st *docState) er
 
 // docState loads a series for the doc work; ok is false when there is
 // none to do (not a Google series, not organized by its calendar, the
-// calendar stopped, the series deleted).
+// calendar stopped, the series deleted before it had a doc).
 func (g *Source) docState(ctx context.Context, seriesID int64) (*docState, bool, error) {
-	st := &docState{seriesID: seriesID, sectioned: map[int64]bool{}}
+	st := &docState{seriesID: seriesID, sections: map[int64]*sectionRow{}}
 	row, err := meetings.SeriesByID(ctx, g.DB, seriesID)
 	if errs.Code(err) == errs.NotFound {
 		return nil, false, nil
@@ -153,34 +240,43 @@ func (g *Source) docState(ctx context.Context, seriesID int64) (*docState, bool,
 	if st.cal.StoppedAt != nil || !g.watched(st.cal) {
 		return nil, false, nil
 	}
-	if st.master, err = storedEvent(ctx, g.DB, st.cal.ID, st.uid); err != nil {
+	evs, err := storedSeries(ctx, g.DB, st.cal.ID, st.uid)
+	if err != nil {
 		return nil, false, err
 	}
-	if st.master == nil || st.master.Status == "cancelled" || !organizedBy(st.master, st.cal.GoogleID) {
+	for _, e := range evs {
+		switch {
+		case e.Id == st.uid:
+			st.master = e
+		case e.RecurringEventId == st.uid && e.Status != "cancelled":
+			st.exceptions = append(st.exceptions, e)
+		}
+	}
+	if st.master == nil || !organizedBy(st.master, st.cal.GoogleID) {
 		return nil, false, nil
 	}
+	st.live = st.master.Status != "cancelled"
 	var docs []docRow
-	err = g.DB.SelectContext(ctx, &docs, g.DB.Rebind(`SELECT series_id, doc_id, url, filled, shared, made_optional
-		FROM google_docs WHERE series_id = ?`), seriesID)
+	err = g.DB.SelectContext(ctx, &docs, g.DB.Rebind(`SELECT `+docColumns+` FROM google_docs WHERE series_id = ?`), seriesID)
 	if err != nil {
 		return nil, false, fmt.Errorf("doc of series %d: %w", seriesID, err)
 	}
 	if len(docs) == 1 {
 		st.doc = &docs[0]
 	}
+	if st.doc == nil && !st.live {
+		return nil, false, nil
+	}
 	if st.occs, err = meetings.SeriesOccurrences(ctx, g.DB, seriesID); err != nil {
 		return nil, false, err
 	}
-	var secs []struct {
-		ID        int64 `db:"occurrence_id"`
-		Confirmed bool  `db:"confirmed"`
-	}
+	var secs []sectionRow
 	if len(st.occs) > 0 {
 		ids := make([]int64, len(st.occs))
 		for i, o := range st.occs {
 			ids[i] = o.ID
 		}
-		query, args, err := sqlx.In(`SELECT occurrence_id, confirmed FROM google_sections WHERE occurrence_id IN (?)`, ids)
+		query, args, err := sqlx.In(`SELECT occurrence_id, confirmed, heading_id, mirrored FROM google_sections WHERE occurrence_id IN (?)`, ids)
 		if err == nil {
 			err = g.DB.SelectContext(ctx, &secs, g.DB.Rebind(query), args...)
 		}
@@ -188,9 +284,9 @@ func (g *Source) docState(ctx context.Context, seriesID int64) (*docState, bool,
 			return nil, false, fmt.Errorf("sections of series %d: %w", seriesID, err)
 		}
 	}
-	for _, s := range secs {
-		st.sectioned[s.ID] = true
-		st.pending = st.pending || !s.Confirmed
+	for i := range secs {
+		st.sections[secs[i].OccurrenceID] = &secs[i]
+		st.pending = st.pending || !secs[i].Confirmed
 	}
 	return st, true, nil
 }
@@ -200,9 +296,12 @@ func organizedBy(e *gcalendar.Event, googleID string) bool {
 	return e.Organizer != nil && (e.Organizer.Self || strings.EqualFold(e.Organizer.Email, googleID))
 }
 
+// docTitle is the name of a series' doc: it follows the event's title.
+func docTitle(title string) string { return title + " — notes" }
+
 // createDoc copies the template (or makes a blank doc) and records it.
 func (g *Source) createDoc(ctx context.Context, cl *googleClient, st *docState) (*docRow, error) {
-	name := st.title + " — notes"
+	name := docTitle(st.title)
 	var id, url string
 	if g.cfg.TemplateDoc != "" {
 		var f *drive.File
@@ -229,11 +328,11 @@ func (g *Source) createDoc(ctx context.Context, cl *googleClient, st *docState) 
 	if url == "" {
 		url = docURL(id)
 	}
-	row := &docRow{SeriesID: st.seriesID, DocID: id, URL: url, Filled: g.cfg.TemplateDoc == ""}
+	row := &docRow{SeriesID: st.seriesID, DocID: id, URL: url, Filled: g.cfg.TemplateDoc == "", Title: name}
 	now := g.Clock.Now()
 	err := db.InTx(ctx, g.DB, func(tx *sqlx.Tx) error {
-		_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO google_docs (series_id, doc_id, url, filled, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?)`), row.SeriesID, row.DocID, row.URL, row.Filled, now, now)
+		_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO google_docs (series_id, doc_id, url, filled, title, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`), row.SeriesID, row.DocID, row.URL, row.Filled, row.Title, now, now)
 		if err != nil {
 			return fmt.Errorf("store doc of series %d: %w", st.seriesID, err)
 		}
@@ -246,98 +345,29 @@ func (g *Source) createDoc(ctx context.Context, cl *googleClient, st *docState) 
 	return row, nil
 }
 
-// writeSections fills the template's placeholders (once) and adds the
-// sections that fell due, all in one batchUpdate.
-func (g *Source) writeSections(ctx context.Context, cl *googleClient, st *docState) error {
-	if st.pending {
-		if err := g.confirmSections(ctx, cl, st); err != nil {
+// renameDoc gives the doc the series' title when the event was renamed.
+func (g *Source) renameDoc(ctx context.Context, cl *googleClient, st *docState) error {
+	want := docTitle(st.title)
+	if st.doc.Title == want {
+		return nil
+	}
+	if st.doc.Title != "" { // "": made before titles were recorded; taken as it is
+		err := g.call(ctx, cl, "files.update", func() error {
+			_, err := cl.drive.Files.Update(st.doc.DocID, &drive.File{Name: want}).Fields("id").Context(ctx).Do()
+			return err
+		})
+		if err != nil {
 			return err
 		}
+		g.Log.InfoContext(ctx, "Google notes doc renamed", "series", st.uid, "doc", st.doc.DocID, "title", want)
 	}
-	now := g.Clock.Now()
-	var due []meetings.OccurrenceRef
-	for _, o := range st.occs {
-		if !o.Cancelled && !st.sectioned[o.ID] && o.EndsAt.After(now) && o.StartsAt.Before(now.Add(g.cfg.SectionAhead)) {
-			due = append(due, o)
-		}
-	}
-	var reqs []*docs.Request
-	if !st.doc.Filled {
-		reqs = append(reqs, g.fillRequests(st)...)
-	}
-	// Oldest first, each at the top: the next meeting ends up first.
-	sort.Slice(due, func(i, j int) bool { return due[i].StartsAt.Before(due[j].StartsAt) })
-	for _, o := range due {
-		reqs = append(reqs, g.sectionRequests(o)...)
-	}
-	if len(reqs) == 0 {
-		return nil
-	}
-	if err := g.markSections(ctx, st, due, false); err != nil {
-		return err
-	}
-	err := g.call(ctx, cl, "documents.batchUpdate", func() error {
-		_, err := cl.docs.Documents.BatchUpdate(st.doc.DocID, &docs.BatchUpdateDocumentRequest{Requests: reqs}).Context(ctx).Do()
-		return err
-	})
+	st.doc.Title = want
+	_, err := g.DB.ExecContext(ctx, g.DB.Rebind(`UPDATE google_docs SET title = ?, updated_at = ? WHERE series_id = ?`),
+		want, g.Clock.Now(), st.seriesID)
 	if err != nil {
-		return err
+		return fmt.Errorf("record title of series %d: %w", st.seriesID, err)
 	}
-	st.doc.Filled = true
-	return g.markSections(ctx, st, due, true)
-}
-
-// markSections records sections as being added, or as added.
-func (g *Source) markSections(ctx context.Context, st *docState, occs []meetings.OccurrenceRef, confirmed bool) error {
-	now := g.Clock.Now()
-	return db.InTx(ctx, g.DB, func(tx *sqlx.Tx) error {
-		for _, o := range occs {
-			_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO google_sections (occurrence_id, doc_id, confirmed, inserted_at)
-				VALUES (?, ?, ?, ?) ON CONFLICT (occurrence_id) DO UPDATE SET confirmed = excluded.confirmed`),
-				o.ID, st.doc.DocID, confirmed, now)
-			if err != nil {
-				return fmt.Errorf("record section of occurrence %d: %w", o.ID, err)
-			}
-			st.sectioned[o.ID] = true
-		}
-		if !confirmed {
-			return nil
-		}
-		_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE google_docs SET filled = TRUE, updated_at = ? WHERE series_id = ?`), now, st.seriesID)
-		if err != nil {
-			return fmt.Errorf("record doc of series %d: %w", st.seriesID, err)
-		}
-		return nil
-	})
-}
-
-// confirmSections settles sections whose batchUpdate may or may not have
-// happened (the run stopped in between): the doc says which are there.
-func (g *Source) confirmSections(ctx context.Context, cl *googleClient, st *docState) error {
-	d, err := g.getDoc(ctx, cl, st.doc.DocID)
-	if err != nil {
-		return err
-	}
-	found := map[int64]bool{}
-	for _, o := range st.occs {
-		found[o.ID] = findSection(paragraphs(d), g.occurrenceLink(o.ID)) != nil
-	}
-	return db.InTx(ctx, g.DB, func(tx *sqlx.Tx) error {
-		for _, o := range st.occs {
-			if !st.sectioned[o.ID] {
-				continue
-			}
-			q := `UPDATE google_sections SET confirmed = TRUE WHERE occurrence_id = ?`
-			if !found[o.ID] {
-				q = `DELETE FROM google_sections WHERE occurrence_id = ? AND confirmed = FALSE`
-				delete(st.sectioned, o.ID)
-			}
-			if _, err := tx.ExecContext(ctx, tx.Rebind(q), o.ID); err != nil {
-				return fmt.Errorf("settle section of occurrence %d: %w", o.ID, err)
-			}
-		}
-		return nil
-	})
+	return nil
 }
 
 // fillRequests replace the template's placeholders.
@@ -370,19 +400,26 @@ func (g *Source) fillRequests(st *docState) []*docs.Request {
 	return out
 }
 
-// scheduleOccurrenceJobs arms each future occurrence's section and the
-// read-backs of its Pre-read: shortly before each reminder and before the
-// deadline, so neither goes out when the doc already holds a pre-read.
+// scheduleOccurrenceJobs arms each future occurrence's section, the
+// read-backs of its Pre-read (shortly before each reminder and before the
+// deadline, so neither goes out when the doc already holds a pre-read: a
+// safety net under Drive's changes), and the read of its Meet conference.
 func (g *Source) scheduleOccurrenceJobs(ctx context.Context, st *docState) error {
 	now := g.Clock.Now()
 	lead := max(g.Meetings.Cfg.Lead, g.Meetings.Cfg.MinLead)
 	return db.InTx(ctx, g.DB, func(tx *sqlx.Tx) error {
 		for _, o := range st.occs {
-			if o.Cancelled || !o.StartsAt.After(now) {
+			if o.Cancelled || !o.EndsAt.After(now) {
+				continue
+			}
+			if err := g.scheduleMeet(ctx, tx, now, st, o); err != nil {
+				return err
+			}
+			if !o.StartsAt.After(now) {
 				continue
 			}
 			subj := occSubject(o.ID)
-			if !st.sectioned[o.ID] {
+			if !st.sectioned(o.ID) {
 				if err := jobs.ScheduleIn(ctx, tx, now, jobs.Bulk, JobSection, subj, o.StartsAt.Add(-g.cfg.SectionAhead)); err != nil {
 					return err
 				}
@@ -407,4 +444,17 @@ func (g *Source) scheduleOccurrenceJobs(ctx context.Context, st *docState) error
 		}
 		return nil
 	})
+}
+
+// mirrorOf decodes a section's mirrored state; ok is false when none was
+// recorded (a section from before meetingd mirrored).
+func mirrorOf(row *sectionRow) (mirror, bool) {
+	var m mirror
+	if row == nil || row.Mirrored == "" || json.Unmarshal([]byte(row.Mirrored), &m) != nil {
+		return mirror{Fields: map[string]string{}}, false
+	}
+	if m.Fields == nil {
+		m.Fields = map[string]string{}
+	}
+	return m, true
 }

@@ -331,3 +331,75 @@ func requestBody(t testing.TB, r googlefake.Request) map[string]any {
 	}
 	return m
 }
+
+// restart is meetingd started again on the same database, clock and
+// Google, its configuration changed by change: as after an operator edits
+// the flags and restarts it.
+func (h *googleHarness) restart(change func(*google.Config)) *apptest.App {
+	h.t.Helper()
+	return apptest.New(h.t, g0, apptest.DB(h.Cfg.DB), apptest.Clock(h.Clock), apptest.Log(h.logs),
+		apptest.Config(func(ac *app.Config) { ac.BaseURL = h.Cfg.BaseURL }), apptest.Config(h.configure),
+		apptest.Config(func(ac *app.Config) { change(ac.Google) }))
+}
+
+// sectionHead is the dated heading of an occurrence's section in a doc.
+func (h *googleHarness) sectionHead(docID string, occID int64) googlefake.Paragraph {
+	h.t.Helper()
+	link := h.g.OccurrenceLink(occID)
+	for _, p := range h.fake.DocParagraphs(docID) {
+		if p.Link == link {
+			return p
+		}
+	}
+	h.t.Fatalf("no section for occurrence %d in doc %s", occID, docID)
+	return googlefake.Paragraph{}
+}
+
+// sectionText is what a heading of an occurrence's section holds in a doc.
+func (h *googleHarness) sectionText(docID string, occID int64, heading string) string {
+	h.t.Helper()
+	var b strings.Builder
+	sectionField(h.t, h, docID, occID, heading, func(p googlefake.Paragraph) { b.WriteString(p.Text) })
+	return strings.TrimSpace(b.String())
+}
+
+// sectionParagraphs are the texts of an occurrence's section in a doc,
+// from its heading to the next section's.
+func (h *googleHarness) sectionParagraphs(docID string, occID int64) []string {
+	h.t.Helper()
+	link := h.g.OccurrenceLink(occID)
+	var out []string
+	in := false
+	for _, p := range h.fake.DocParagraphs(docID) {
+		switch {
+		case p.Link == link:
+			in = true
+		case in && strings.Contains(p.Link, "/meetings/"):
+			return out
+		}
+		if in {
+			out = append(out, p.Text)
+		}
+	}
+	return out
+}
+
+// mailBody is the text of the email of kind to, once sent.
+func (h *googleHarness) mailBody(kind, to string) string {
+	h.t.Helper()
+	var body string
+	h.DB.Get(&body, h.DB.Rebind(`SELECT text_body FROM outbox WHERE kind = ? AND to_addr = ?`), kind, to)
+	return body
+}
+
+// attendance is what meetingd recorded of who's attendance at an occurrence.
+func (h *googleHarness) attendance(occID int64, who string) string {
+	h.t.Helper()
+	var a string
+	err := h.DB.Get(&a, h.DB.Rebind(`SELECT a.attendance FROM attendees a JOIN people p ON p.id = a.person_id
+		WHERE a.occurrence_id = ? AND p.email = ?`), occID, who)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return a
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf16"
@@ -40,56 +41,231 @@ func (g *Source) occurrenceLink(occID int64) string {
 	return fmt.Sprintf("%s/meetings/%d", base, occID)
 }
 
+// occurrenceLinkPrefix is what every occurrence's link starts with.
+func (g *Source) occurrenceLinkPrefix() string {
+	l := g.occurrenceLink(0)
+	return l[:strings.LastIndex(l, "/")+1]
+}
+
 func u16len(s string) int64 { return int64(len(utf16.Encode([]rune(s)))) }
 
-// sectionRequests insert o's section at the top of the doc and style it.
-// The inserted text would inherit the style of what it lands before (a
-// previous section's linked heading), so it is reset first.
-func (g *Source) sectionRequests(o meetings.OccurrenceRef) []*docs.Request {
+// norm is a heading's text as compared: line ends and Docs' soft line
+// breaks as newlines, no trailing blanks.
+func norm(s string) string {
+	s = strings.NewReplacer("\r\n", "\n", "\r", "\n", "\v", "\n").Replace(s)
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " \t")
+	}
+	return strings.TrimSpace(strings.Join(lines, "\n"))
+}
+
+// docSafe drops what Docs will not take in text (control characters but
+// newlines and tabs).
+func docSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 && r != '\n' && r != '\t' {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// fieldText is what an occurrence's section shows under a heading: what
+// meetingd holds, or the template's placeholder when that is empty.
+func (g *Source) fieldText(o meetings.OccurrenceRef, field string) string {
+	var v string
+	switch field {
+	case "pre_read":
+		v = o.Section.PreRead
+	case "agenda":
+		v = o.Section.Agenda
+	case "notes":
+		v = o.Section.Notes
+	case "decisions":
+		v = o.Section.Decisions
+	case "action_items":
+		v = o.Section.ActionItems
+	}
+	if v = norm(docSafe(v)); v == "" {
+		v = norm(g.Meetings.Placeholder(field))
+	}
+	if field == "action_items" {
+		if lines := itemLines(o); len(lines) > 0 {
+			if v == norm(g.Meetings.Placeholder(field)) {
+				v = ""
+			}
+			v = norm(v + "\n" + strings.Join(lines, "\n"))
+		}
+	}
+	return v
+}
+
+// itemLines are the lines the Action items heading shows for the action
+// items meetingd tracks apart from its text (added through the API or the
+// dashboard): those that came from a line of the text are there already.
+// They are not read back into the text, which would make them action items
+// a second time when the notes are shared.
+func itemLines(o meetings.OccurrenceRef) []string {
 	loc, err := clock.Zone(o.TimeZone)
 	if err != nil {
 		loc = time.UTC
 	}
-	type block struct {
-		text  string
-		style string
+	var out []string
+	for _, it := range o.ActionItems {
+		if strings.Contains(o.Section.ActionItems, it.Text) {
+			continue
+		}
+		line := fmt.Sprintf("%s — %s — due %s", it.Text, it.OwnerEmail, it.DueAt.In(loc).Format("Mon 2 Jan 2006"))
+		if it.DoneAt != nil {
+			line += " (done)"
+		}
+		out = append(out, norm(docSafe(line)))
 	}
-	blocks := []block{{fmt.Sprintf("%s – %s", o.StartsAt.In(loc).Format("Mon 2 Jan 2006, 15:04"),
-		o.EndsAt.In(loc).Format("15:04 MST")), "HEADING_2"}}
+	return out
+}
+
+// withoutItemLines is text read from an Action items heading without the
+// lines itemLines put there.
+func withoutItemLines(o meetings.OccurrenceRef, text string) string {
+	drop := map[string]bool{}
+	for _, l := range itemLines(o) {
+		drop[l] = true
+	}
+	var keep []string
+	for _, l := range strings.Split(text, "\n") {
+		if !drop[strings.TrimSpace(l)] {
+			keep = append(keep, l)
+		}
+	}
+	return norm(strings.Join(keep, "\n"))
+}
+
+// sectionHeading is an occurrence's dated heading: its time in its own
+// zone, and why it is not held when it is not.
+func (st *docState) sectionHeading(o meetings.OccurrenceRef) string {
+	loc, err := clock.Zone(o.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	h := fmt.Sprintf("%s – %s", o.StartsAt.In(loc).Format("Mon 2 Jan 2006, 15:04"), o.EndsAt.In(loc).Format("15:04 MST"))
+	switch {
+	case !o.Cancelled:
+	case st.live && st.optedOut():
+		h += " — not managed by meetingd (" + meetings.OptOutMarker + ")"
+	default:
+		h += " — cancelled"
+	}
+	return h
+}
+
+// attendeesLine lists an occurrence's attendees with their roles, and
+// their attendance once recorded.
+func attendeesLine(o meetings.OccurrenceRef) string {
 	var people []string
 	for _, a := range o.Attendees {
 		name := a.Email
 		if a.Name != "" {
 			name = a.Name + " <" + a.Email + ">"
 		}
-		people = append(people, fmt.Sprintf("%s (%s)", name, a.Role))
+		detail := a.Role
+		if a.Attendance != "" {
+			detail += ", " + a.Attendance
+			if a.MinutesJoined != nil && a.Attendance == meetings.Present {
+				detail += fmt.Sprintf(" %d min", *a.MinutesJoined)
+			}
+		}
+		people = append(people, fmt.Sprintf("%s (%s)", name, detail))
 	}
-	blocks = append(blocks, block{"Attendees: " + strings.Join(people, ", "), "NORMAL_TEXT"})
+	return norm(docSafe("Attendees: " + strings.Join(people, ", ")))
+}
+
+// mirrorFor is what an occurrence's section holds when meetingd writes it
+// whole.
+func (g *Source) mirrorFor(st *docState, o meetings.OccurrenceRef) mirror {
+	m := mirror{Heading: st.sectionHeading(o), Attendees: attendeesLine(o), Fields: map[string]string{}}
 	for _, h := range sectionHeadings {
-		blocks = append(blocks, block{h.title, "HEADING_3"}, block{g.Meetings.Placeholder(h.field), "NORMAL_TEXT"})
+		m.Fields[h.field] = g.fieldText(o, h.field)
+	}
+	return m
+}
+
+// sectionsAt is where a new section goes: before the newest section, at
+// the top of the list, or after whatever the doc holds (the template's
+// header) when it has none yet. lead says the doc's last paragraph has
+// text: the section then starts with a newline of its own, after it.
+func (g *Source) sectionsAt(paras []docPara) (at int64, lead bool) {
+	prefix := g.occurrenceLinkPrefix()
+	for _, p := range paras {
+		if strings.HasPrefix(p.link, prefix) {
+			return p.start, false
+		}
+	}
+	if len(paras) == 0 {
+		return 1, false
+	}
+	last := paras[len(paras)-1]
+	if strings.TrimSpace(last.text) == "" {
+		return last.start, false
+	}
+	return last.end, true
+}
+
+// sectionRequests insert o's section at at and style it, holding what
+// meetingd holds (m); lead puts it after the paragraph ending at at. The
+// inserted text would inherit the style of what it lands before (a
+// previous section's linked heading), so it is reset first.
+func (g *Source) sectionRequests(o meetings.OccurrenceRef, m mirror, at int64, lead bool) []*docs.Request {
+	type block struct {
+		text  string
+		style string
+	}
+	blocks := []block{{m.Heading, "HEADING_2"}, {m.Attendees, "NORMAL_TEXT"}}
+	for _, h := range sectionHeadings {
+		blocks = append(blocks, block{h.title, "HEADING_3"}, block{m.Fields[h.field], "NORMAL_TEXT"})
 	}
 	var text strings.Builder
 	var styled []*docs.Request
-	pos := int64(1)
+	pos := at
 	for i, b := range blocks {
-		text.WriteString(b.text + "\n")
+		if i > 0 || lead {
+			text.WriteString("\n")
+		}
+		text.WriteString(b.text)
 		end := pos + u16len(b.text)
 		if b.style != "NORMAL_TEXT" {
 			styled = append(styled, paragraphStyle(pos, end+1, b.style))
 		}
 		if i == 0 {
-			styled = append(styled, &docs.Request{UpdateTextStyle: &docs.UpdateTextStyleRequest{
-				Range:     &docs.Range{StartIndex: pos, EndIndex: end},
-				TextStyle: &docs.TextStyle{Link: &docs.Link{Url: g.occurrenceLink(o.ID)}}, Fields: "link"}})
+			styled = append(styled, linkStyle(pos, end, g.occurrenceLink(o.ID)))
 		}
 		pos = end + 1
 	}
-	all := &docs.Range{StartIndex: 1, EndIndex: pos}
+	// The reset covers the section's last newline too, which would
+	// otherwise keep the link of the heading it was inserted before; but
+	// not the body's final newline, which a lead section ends with.
+	insertAt, resetEnd := at, pos
+	if lead {
+		insertAt, resetEnd = at-1, pos-1 // before the last paragraph's newline, which then ends the section
+	} else {
+		text.WriteString("\n")
+	}
 	return append([]*docs.Request{
-		{InsertText: &docs.InsertTextRequest{Location: &docs.Location{Index: 1}, Text: text.String()}},
-		{UpdateTextStyle: &docs.UpdateTextStyleRequest{Range: all, TextStyle: &docs.TextStyle{}, Fields: "*"}},
-		paragraphStyle(1, pos, "NORMAL_TEXT"),
+		{InsertText: &docs.InsertTextRequest{Location: &docs.Location{Index: insertAt}, Text: text.String()}},
+		plainStyle(at, resetEnd),
+		paragraphStyle(at, pos, "NORMAL_TEXT"),
 	}, styled...)
+}
+
+func linkStyle(start, end int64, url string) *docs.Request {
+	return &docs.Request{UpdateTextStyle: &docs.UpdateTextStyleRequest{
+		Range:     &docs.Range{StartIndex: start, EndIndex: end},
+		TextStyle: &docs.TextStyle{Link: &docs.Link{Url: url}}, Fields: "link"}}
+}
+
+func plainStyle(start, end int64) *docs.Request {
+	return &docs.Request{UpdateTextStyle: &docs.UpdateTextStyleRequest{
+		Range: &docs.Range{StartIndex: start, EndIndex: end}, TextStyle: &docs.TextStyle{}, Fields: "*"}}
 }
 
 func paragraphStyle(start, end int64, style string) *docs.Request {
@@ -101,10 +277,11 @@ func paragraphStyle(start, end int64, style string) *docs.Request {
 // --- Reading a doc back ---
 
 // docPara is a paragraph of a doc: [start, end) with its text (closing
-// newline included) and the first link in it.
+// newline included), the first link in it, and a heading's id.
 type docPara struct {
 	start, end int64
 	text, link string
+	headingID  string
 }
 
 func paragraphs(d *docs.Document) []docPara {
@@ -117,6 +294,9 @@ func paragraphs(d *docs.Document) []docPara {
 			continue
 		}
 		p := docPara{start: el.StartIndex, end: el.EndIndex}
+		if ps := el.Paragraph.ParagraphStyle; ps != nil {
+			p.headingID = ps.HeadingId
+		}
 		var b strings.Builder
 		for _, pe := range el.Paragraph.Elements {
 			if pe.TextRun == nil {
@@ -133,11 +313,14 @@ func paragraphs(d *docs.Document) []docPara {
 	return out
 }
 
-// docSection is an occurrence's section as found in a doc: each heading
-// and the paragraphs under it.
+// docSection is an occurrence's section as found in a doc: its dated
+// heading, its attendees line (if still there), each heading and the
+// paragraphs under it.
 type docSection struct {
-	headings map[string]docPara
-	content  map[string][]docPara
+	head      docPara
+	attendees *docPara
+	headings  map[string]docPara
+	content   map[string][]docPara
 }
 
 // text is what a heading holds, trimmed.
@@ -146,7 +329,7 @@ func (s *docSection) text(field string) string {
 	for _, p := range s.content[field] {
 		b.WriteString(p.text)
 	}
-	return strings.TrimSpace(b.String())
+	return norm(b.String())
 }
 
 // findSection finds the section whose heading links to link: it runs to
@@ -163,11 +346,15 @@ func findSection(paras []docPara, link string) *docSection {
 	if start < 0 {
 		return nil
 	}
-	s := &docSection{headings: map[string]docPara{}, content: map[string][]docPara{}}
+	s := &docSection{head: paras[start], headings: map[string]docPara{}, content: map[string][]docPara{}}
 	field := ""
 	for _, p := range paras[start+1:] {
 		if strings.HasPrefix(p.link, prefix) {
 			break
+		}
+		if field == "" && len(s.headings) == 0 && s.attendees == nil && strings.HasPrefix(p.text, "Attendees:") {
+			s.attendees = &p
+			continue
 		}
 		if f := headingField(p.text); f != "" && s.headings[f].end == 0 {
 			field = f
@@ -210,49 +397,27 @@ func (g *Source) runPreRead(ctx context.Context, j jobs.Job) error {
 	return g.CheckPreReads(ctx, seriesID)
 }
 
-// CheckPreReads reads a series' doc once and hands each waiting
-// occurrence's Pre-read section to meetings, which makes the pre-read
-// ready when it holds more than the placeholder.
+// CheckPreReads makes sure, before each reminder and the deadline of an
+// occurrence still waiting for its pre-read, that an edit of its doc was
+// not missed (a push notification lost): the calendar owner's Drive
+// changes are read, one call whatever the doc's size, and a doc changed
+// since is read back, where meetings finds a pre-read in its section.
 func (g *Source) CheckPreReads(ctx context.Context, seriesID int64) error {
+	if g.cfg.WebhookURL == "" {
+		return nil // without push, Drive's changes are read every DocPoll anyway
+	}
 	st, ok, err := g.docState(ctx, seriesID)
 	if err != nil || !ok || st.doc == nil {
 		return err
 	}
 	now := g.Clock.Now()
-	var waiting []meetings.OccurrenceRef
-	for _, o := range st.occs {
-		if !o.Cancelled && st.sectioned[o.ID] && o.StartsAt.After(now) &&
-			(o.PreReadState == meetings.PreReadPending || o.PreReadState == meetings.PreReadMissing) {
-			waiting = append(waiting, o)
-		}
-	}
-	if len(waiting) == 0 {
+	if !slices.ContainsFunc(st.occs, func(o meetings.OccurrenceRef) bool {
+		return !o.Cancelled && st.sectioned(o.ID) && o.StartsAt.After(now) &&
+			(o.PreReadState == meetings.PreReadPending || o.PreReadState == meetings.PreReadMissing)
+	}) {
 		return nil
 	}
-	cl, err := g.client(ctx, st.cal)
-	if err != nil {
-		return err
-	}
-	d, err := g.getDoc(ctx, cl, st.doc.DocID)
-	if err != nil {
-		return g.stopIfRevoked(ctx, st.cal, err)
-	}
-	paras := paragraphs(d)
-	for _, o := range waiting {
-		sec := findSection(paras, g.occurrenceLink(o.ID))
-		if sec == nil {
-			g.Log.WarnContext(ctx, "occurrence's section not found in its Google Doc", "occurrence", o.ID, "doc", st.doc.DocID)
-			continue
-		}
-		text := sec.text("pre_read")
-		if text == "" || text == strings.TrimSpace(o.Section.PreRead) {
-			continue
-		}
-		if err := g.Meetings.SetPreReadFromDoc(ctx, o.ID, text); err != nil {
-			g.Log.WarnContext(ctx, "pre-read from the Google Doc not taken", "occurrence", o.ID, "err", err)
-		}
-	}
-	return nil
+	return g.ReadDriveChanges(ctx, st.cal.ID)
 }
 
 // --- Closed decisions ---
@@ -324,7 +489,7 @@ func (g *Source) runDecision(ctx context.Context, j jobs.Job) error {
 	if err != nil {
 		return err
 	}
-	if ok && st.doc != nil && st.sectioned[row.OccurrenceID] {
+	if ok && st.doc != nil && st.sectioned(row.OccurrenceID) {
 		cl, err := g.client(ctx, st.cal)
 		if err != nil {
 			return err
@@ -366,9 +531,7 @@ func (g *Source) writeDecision(ctx context.Context, cl *googleClient, docID stri
 				Range: &docs.Range{StartIndex: start, EndIndex: end}}})
 		}
 		reqs = append(reqs, &docs.Request{InsertText: &docs.InsertTextRequest{Location: &docs.Location{Index: start}, Text: text}},
-			paragraphStyle(start, start+n+1, "NORMAL_TEXT"),
-			&docs.Request{UpdateTextStyle: &docs.UpdateTextStyleRequest{Range: &docs.Range{StartIndex: start, EndIndex: start + n},
-				TextStyle: &docs.TextStyle{}, Fields: "*"}})
+			paragraphStyle(start, start+n+1, "NORMAL_TEXT"), plainStyle(start, start+n))
 	} else {
 		last := sec.headings["decisions"]
 		if len(content) > 0 {
@@ -377,9 +540,7 @@ func (g *Source) writeDecision(ctx context.Context, cl *googleClient, docID stri
 		// A newline before the last paragraph's own makes a new paragraph
 		// after it: [last.end, last.end+n+1).
 		reqs = append(reqs, &docs.Request{InsertText: &docs.InsertTextRequest{Location: &docs.Location{Index: last.end - 1}, Text: "\n" + text}},
-			paragraphStyle(last.end, last.end+n+1, "NORMAL_TEXT"),
-			&docs.Request{UpdateTextStyle: &docs.UpdateTextStyleRequest{Range: &docs.Range{StartIndex: last.end, EndIndex: last.end + n},
-				TextStyle: &docs.TextStyle{}, Fields: "*"}})
+			paragraphStyle(last.end, last.end+n+1, "NORMAL_TEXT"), plainStyle(last.end, last.end+n))
 	}
 	return g.call(ctx, cl, "documents.batchUpdate", func() error {
 		_, err := cl.docs.Documents.BatchUpdate(docID, &docs.BatchUpdateDocumentRequest{Requests: reqs,

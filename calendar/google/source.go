@@ -38,13 +38,17 @@ const (
 // "gchannel:<channel id>", "gseries:<series id>", "goccurrence:<occurrence
 // id>", "gdecision:<row id>".
 const (
-	JobSync     = "google.sync"     // sync a calendar now (push, start, resume)
-	JobPoll     = "google.poll"     // the periodic sync; variants a and b alternate
-	JobRenew    = "google.renew"    // renew a push channel before it expires
-	JobDoc      = "google.doc"      // create, fill, share and attach a series' doc
-	JobSection  = "google.section"  // an occurrence's section falls due
-	JobPreRead  = "google.preread"  // read an occurrence's Pre-read back
-	JobDecision = "google.decision" // write a closed decision into a doc
+	JobSync      = "google.sync"      // sync a calendar now (push, start, resume)
+	JobPoll      = "google.poll"      // the periodic sync; variants a and b alternate
+	JobRenew     = "google.renew"     // renew a push channel before it expires
+	JobDoc       = "google.doc"       // make a series' doc, mirror it both ways, share and attach it
+	JobSection   = "google.section"   // an occurrence's section falls due
+	JobPreRead   = "google.preread"   // read an occurrence's Pre-read back
+	JobDecision  = "google.decision"  // write a closed decision into a doc
+	JobDrive     = "google.drive"     // read the calendar owner's Drive changes: which docs were edited
+	JobDrivePoll = "google.drivepoll" // read them periodically; variants a and b alternate
+	JobRetire    = "google.retire"    // stop the channels of a calendar no longer configured
+	JobMeet      = "google.meet"      // read an ended meeting's Meet conference; variants a and b
 )
 
 // Calendar is a calendar to watch.
@@ -98,7 +102,24 @@ type Config struct {
 	// PreReadCheckAhead is how long before each reminder and the deadline
 	// the Pre-read section is read back.
 	PreReadCheckAhead time.Duration
-	Retry             Retry
+	// DocPoll is how often, without push, the calendar owners' Drive
+	// changes are read, so an edit in a notes doc reaches meetingd within it.
+	DocPoll time.Duration
+	// ShareTries is how often a share that fails is tried before the
+	// organizer is told; ShareRetry the first wait between tries (each next
+	// one is four times as long).
+	ShareTries int
+	ShareRetry time.Duration
+	// Meet reads Google Meet conference records: attendance, recordings,
+	// transcripts. It needs the scopes MeetScopes lists granted (consent or
+	// domain-wide delegation), so it is off unless set.
+	Meet bool
+	// MeetDelay is how long after an occurrence's end its conference is
+	// first read; MeetWait how long after its end the notes email waits
+	// at most for recordings and transcripts; MeetRetry the wait between
+	// reads until they are written.
+	MeetDelay, MeetWait, MeetRetry time.Duration
+	Retry                          Retry
 	// HTTPClient makes API and token requests; nil is http.DefaultClient.
 	HTTPClient *http.Client
 }
@@ -109,6 +130,8 @@ func DefaultConfig() Config {
 	return Config{ShareRole: "writer", Poll: 5 * time.Minute, SafetyPoll: 6 * time.Hour,
 		Past: 30 * 24 * time.Hour, Horizon: 180 * 24 * time.Hour, SectionAhead: 14 * 24 * time.Hour,
 		ChannelTTL: 7 * 24 * time.Hour, RenewBefore: 6 * time.Hour, PreReadCheckAhead: 5 * time.Minute,
+		DocPoll: time.Minute, ShareTries: 4, ShareRetry: 5 * time.Minute,
+		MeetDelay: 5 * time.Minute, MeetWait: 2 * time.Hour, MeetRetry: 15 * time.Minute,
 		Retry: DefaultRetry()}
 }
 
@@ -173,18 +196,30 @@ func (g *Source) checkConfig() error {
 			return fmt.Errorf("google: %s must be positive", name)
 		}
 	}
+	// Settings added after a Config was first written default rather than
+	// refuse: a caller's older Config keeps working.
+	def := DefaultConfig()
+	for _, d := range []struct{ v, def *time.Duration }{{&cfg.DocPoll, &def.DocPoll}, {&cfg.ShareRetry, &def.ShareRetry},
+		{&cfg.MeetDelay, &def.MeetDelay}, {&cfg.MeetWait, &def.MeetWait}, {&cfg.MeetRetry, &def.MeetRetry}} {
+		if *d.v <= 0 {
+			*d.v = *d.def
+		}
+	}
+	if cfg.ShareTries < 1 {
+		cfg.ShareTries = def.ShareTries
+	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = http.DefaultClient
 	}
-	def := DefaultRetry()
+	retry := DefaultRetry()
 	if cfg.Retry.Tries < 1 {
-		cfg.Retry.Tries = def.Tries
+		cfg.Retry.Tries = retry.Tries
 	}
 	if cfg.Retry.Base <= 0 || cfg.Retry.Max <= 0 {
-		cfg.Retry.Base, cfg.Retry.Max = def.Base, def.Max
+		cfg.Retry.Base, cfg.Retry.Max = retry.Base, retry.Max
 	}
 	if cfg.Retry.Sleep == nil {
-		cfg.Retry.Sleep = def.Sleep
+		cfg.Retry.Sleep = retry.Sleep
 	}
 	return nil
 }
@@ -198,15 +233,28 @@ func (g *Source) Register(w *jobs.Worker) {
 	w.Handle(JobSection, g.runSection)
 	w.Handle(JobPreRead, g.runPreRead)
 	w.Handle(JobDecision, g.runDecision)
+	w.Handle(JobDrive, g.runDrive)
+	w.Handle(JobDrivePoll, g.runDrivePoll)
+	w.Handle(JobRetire, g.runRetire)
+	w.Handle(JobMeet, g.runMeet)
 	w.Subscribe(decisions.EventFinished, g.decisionFinished)
-	g.Outbox.Register(MailStopped, g)
+	w.Subscribe(meetings.EventOccurrenceChanged, g.occurrenceChanged)
+	for _, kind := range []string{MailStopped, MailShareFailed, MailRecordingWithheld} {
+		g.Outbox.Register(kind, g)
+	}
 }
 
 // Start records the configured calendars and makes each one's first sync
-// due now, and its polling armed.
+// due now, and its polling armed at this configuration's intervals. The
+// configuration may have changed since the last start: the sync stops
+// channels that push no longer wants, and calendars no longer configured
+// have theirs stopped (their meetings stay as they are).
 func (g *Source) Start(ctx context.Context) error {
 	return db.InTx(ctx, g.DB, func(tx *sqlx.Tx) error {
 		now := g.Clock.Now()
+		if err := g.retireRemoved(ctx, tx, now); err != nil {
+			return err
+		}
 		for _, c := range g.cfg.Calendars {
 			id, err := calendar.Ensure(ctx, tx, Kind, c.ID, now)
 			if err != nil {
@@ -223,7 +271,7 @@ func (g *Source) Start(ctx context.Context) error {
 			if err := jobs.Rearm(ctx, tx, now, jobs.Bulk, JobSync, calSubject(id)); err != nil {
 				return err
 			}
-			if err := g.armPoll(ctx, tx, now, id); err != nil {
+			if err := g.rearmPolls(ctx, tx, now, id); err != nil {
 				return err
 			}
 		}

@@ -129,10 +129,11 @@ func TestGoogleFirstSyncAttachesOneDocPerSeries(t *testing.T) {
 	}
 
 	// One doc per series: copied, filled and sectioned in one batchUpdate,
-	// attached in one patch.
+	// attached in one patch; the weekly's moved instance, an exception with
+	// attendees of its own, gets the attendance policy in one more.
 	calls := h.fake.Calls()
-	for m, want := range map[string]int{"drive.files.copy": 2, "docs.documents.batchUpdate": 2, "calendar.events.patch": 2,
-		"drive.permissions.create": 3, "calendar.events.watch": 1} {
+	for m, want := range map[string]int{"drive.files.copy": 2, "docs.documents.batchUpdate": 2, "calendar.events.patch": 3,
+		"drive.permissions.create": 3, "calendar.events.watch": 1, "drive.changes.watch": 1} {
 		if calls[m] != want {
 			t.Errorf("%s called %d times, want %d", m, calls[m], want)
 		}
@@ -377,8 +378,11 @@ func TestGoogle410ResyncsInFullWithoutLosingData(t *testing.T) {
 	if o := h.occurrenceAt("review", time.Time{}); !o.Cancelled {
 		t.Error("the review deleted while the token was expired is not cancelled")
 	}
+	// No doc is made again. The rename reaches the doc's title and the
+	// attachment's; the published pre-read and the review's cancellation
+	// reach the docs' sections.
 	calls := h.fake.Calls()
-	if calls["drive.files.copy"] != 0 || calls["docs.documents.create"] != 0 || calls["calendar.events.patch"] != 0 {
+	if calls["drive.files.copy"] != 0 || calls["docs.documents.create"] != 0 || calls["calendar.events.patch"] > 1 {
 		t.Errorf("the resync redid doc work: %v", calls)
 	}
 	var token string
@@ -543,19 +547,22 @@ func TestGoogleChannelRenewedBeforeExpiry(t *testing.T) {
 	h.fake.ResetCalls()
 
 	// Quiet hours until the renewal: no calls but the two Pre-read
-	// read-backs that fall in them (before the weekly's deadline and the
-	// review's 72h reminder).
+	// checks that fall in them (before the weekly's deadline and the
+	// review's 72h reminder), each a read of the Drive changes.
 	for at := g0.Add(time.Hour); at.Before(old.Expiration.Add(-h.cfg.RenewBefore)); at = at.Add(time.Hour) {
 		h.at(at)
 	}
-	if n, gets := h.fake.APICalls(), h.fake.Calls()["docs.documents.get"]; n != 2 || gets != 2 {
+	if n, lists := h.fake.APICalls(), h.fake.Calls()["drive.changes.list"]; n != 2 || lists != 2 {
 		t.Errorf("%d calls while idle: %v", n, h.fake.Calls())
 	}
 	h.fake.ResetCalls()
 	h.at(old.Expiration.Add(-h.cfg.RenewBefore))
 	h.clean()
+	// The calendar's channel and its owner's Drive changes channel, both
+	// opened at the first sync, are renewed together.
 	calls := h.fake.Calls()
-	if calls["calendar.events.watch"] != 1 || calls["calendar.channels.stop"] != 1 || h.fake.APICalls() != 2 {
+	if calls["calendar.events.watch"] != 1 || calls["calendar.channels.stop"] != 1 || calls["drive.changes.watch"] != 1 ||
+		calls["drive.channels.stop"] != 1 || h.fake.APICalls() != 4 {
 		t.Errorf("renewal made %v", calls)
 	}
 	stop := h.fake.Requests("calendar.channels.stop")[0]
@@ -576,8 +583,9 @@ func TestGoogleChannelRenewedBeforeExpiry(t *testing.T) {
 	// Changes arrive through the new channel.
 	h.fake.PutEvent(ana, meeting("new", "New meeting", berlin(11, 12, 10, 0), time.Hour))
 	ds := h.push()
-	if len(ds) != 2 || ds[0].State != "sync" || ds[1].State != "exists" || ds[1].ChannelID != live[0].ID || ds[1].Status != http.StatusOK {
-		t.Errorf("deliveries %+v, want the new channel's sync message and then the change", ds)
+	if len(ds) != 3 || ds[0].State != "sync" || ds[1].State != "sync" || ds[2].State != "exists" || ds[2].ChannelID != live[0].ID ||
+		ds[2].Status != http.StatusOK {
+		t.Errorf("deliveries %+v, want the new channels' sync messages and then the change", ds)
 	}
 	if len(h.occurrences("new")) != 1 {
 		t.Error("a change after the renewal did not arrive")
@@ -648,7 +656,7 @@ func TestGooglePreReadFromDocAndDecisions(t *testing.T) {
 
 // sectionField calls fn with each paragraph under a heading of an
 // occurrence's section in the fake doc.
-func sectionField(t *testing.T, h *googleHarness, docID string, occID int64, heading string, fn func(googlefake.Paragraph)) {
+func sectionField(t testing.TB, h *googleHarness, docID string, occID int64, heading string, fn func(googlefake.Paragraph)) {
 	t.Helper()
 	link := h.g.OccurrenceLink(occID)
 	in, under := false, false
@@ -684,9 +692,18 @@ func TestGoogleOptionalPolicyTurnedOff(t *testing.T) {
 			t.Errorf("%s still optional with the policy off", a.Email)
 		}
 	}
+	// The master and the moved instance, each with its own attendees.
 	patches := h.fake.Requests("calendar.events.patch")
-	if len(patches) != 1 || strings.Count(string(patches[0].Body), `"optional":false`) < 2 {
-		t.Fatalf("patches %d; the body must send optional:false: %s", len(patches), patches[0].Body)
+	if len(patches) != 2 {
+		t.Fatalf("%d patches, want the master's and the exception's", len(patches))
+	}
+	for _, p := range patches {
+		if strings.Count(string(p.Body), `"optional":false`) < 2 {
+			t.Errorf("the body must send optional:false: %s", p.Body)
+		}
+	}
+	if x := h.fake.Event(ana, googlefake.InstanceID("weekly", berlin(11, 10, 10, 0))); x.Attendees[1].Optional {
+		t.Errorf("the exception's %s is still optional", x.Attendees[1].Email)
 	}
 	if d := h.doc("weekly"); d.MadeOptional != "" {
 		t.Errorf("made optional %q after the policy went off", d.MadeOptional)

@@ -79,9 +79,22 @@ func (g *Source) tellOperators(ctx context.Context, tx *sqlx.Tx, cal calRow, rea
 	return nil
 }
 
-// Compose writes the stopped-calendar email as it is sent; a calendar
-// resumed meanwhile needs no email.
+// Compose writes the Google source's emails as they are sent: to
+// operators, a calendar stopped; to organizers, a doc not shared with
+// someone, a recording withheld.
 func (g *Source) Compose(ctx context.Context, q db.Queryer, kind, key string, to []mail.Item) (mail.Composed, error) {
+	switch kind {
+	case MailShareFailed:
+		return g.composeShareFailed(ctx, q, key, to)
+	case MailRecordingWithheld:
+		return g.composeRecordingWithheld(ctx, q, key, to)
+	}
+	return g.composeStopped(ctx, q, key, to)
+}
+
+// composeStopped writes the stopped-calendar email; a calendar resumed
+// meanwhile needs no email.
+func (g *Source) composeStopped(ctx context.Context, q db.Queryer, key string, to []mail.Item) (mail.Composed, error) {
 	subject, _, _ := strings.Cut(key, "@")
 	id, err := jobs.SubjectID(subject, "calendar:")
 	if err != nil {
@@ -129,9 +142,12 @@ func (g *Source) resume(ctx context.Context, tx *sqlx.Tx, now time.Time, calID i
 
 // Status is a watched Google calendar's state, for operators.
 type Status struct {
-	ID             int64      `json:"id"`
-	Calendar       string     `json:"calendar"`
-	Connected      bool       `json:"connected"` // credentials to act with
+	ID       int64  `json:"id"`
+	Calendar string `json:"calendar"`
+	// Connected says meetingd syncs it: credentials to act with, not
+	// stopped, and still configured (Watched).
+	Connected      bool       `json:"connected"`
+	Watched        bool       `json:"watched"`
 	SyncedAt       *time.Time `json:"synced_at,omitempty"`
 	StoppedAt      *time.Time `json:"stopped_at,omitempty"`
 	StopReason     string     `json:"stop_reason,omitempty"`
@@ -160,7 +176,8 @@ func (g *Source) Calendars(ctx context.Context) ([]Status, error) {
 		if len(synced) == 1 {
 			st.SyncedAt = synced[0]
 		}
-		st.Connected = st.Connected || tokens > 0
+		st.Watched = g.watched(calRow{Calendar: c, GoogleID: c.Source})
+		st.Connected = (st.Connected || tokens > 0) && c.StoppedAt == nil && st.Watched
 		var exp []time.Time
 		err = g.DB.SelectContext(ctx, &exp, g.DB.Rebind(`SELECT expires_at FROM google_channels
 			WHERE calendar_id = ? AND stopped_at IS NULL AND expires_at > ? ORDER BY expires_at DESC LIMIT 1`), c.ID, now)

@@ -69,7 +69,12 @@ func (g *Source) SyncCalendar(ctx context.Context, calID int64) error {
 func (g *Source) syncWith(ctx context.Context, cal calRow, cl *googleClient) error {
 	// Watch first: a change made between the listing and the watch would
 	// otherwise wait for the next poll.
-	if err := g.ensureChannel(ctx, cal, cl); err != nil {
+	if err := g.ensureChannels(ctx, cal, cl); err != nil {
+		return err
+	}
+	// The Drive changes are read from before the first doc is made, so no
+	// edit of one is missed.
+	if _, err := g.drivePageToken(ctx, cal, cl); err != nil {
 		return err
 	}
 	full := cal.SyncToken == ""

@@ -18,6 +18,7 @@ import (
 	"meetingd/internal/clock"
 	"meetingd/internal/db"
 	"meetingd/internal/errs"
+	"meetingd/internal/mail"
 	"meetingd/internal/people"
 	"meetingd/meetings"
 )
@@ -39,12 +40,32 @@ func withApp(ctx context.Context, name string, args []string, stderr io.Writer, 
 	if err != nil {
 		return err
 	}
+	// Operators are serve's to set: a command run without --operators
+	// leaves them as they are.
+	acfg.KeepOperators = cfg.Operators == ""
+	if err := mustExist(name, cfg.DB); err != nil {
+		return err
+	}
 	a, err := app.New(ctx, acfg, cliClock, newLogger(cfg, io.Discard))
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 	return fn(a, fs)
+}
+
+// readOnly commands only look: on a database that is not there they say so
+// rather than create an empty one and report it empty.
+var readOnly = map[string]bool{"schedule": true, "outbox": true}
+
+func mustExist(command, dsn string) error {
+	if !readOnly[command] || db.IsPostgres(dsn) {
+		return nil
+	}
+	if _, err := os.Stat(dsn); errors.Is(err, os.ErrNotExist) {
+		return usageError{fmt.Sprintf("no database at %s: pass --db (or MEETINGD_DB) with the file meetingd serve uses", dsn)}
+	}
+	return nil
 }
 
 func printJSON(w io.Writer, v any) error {
@@ -70,13 +91,15 @@ func cmdCopy(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// Its own flags: --from here is a database, not the sender of emails.
 	var from, to string
 	fs := flag.NewFlagSet("meetingd copy", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	var out strings.Builder
+	fs.SetOutput(&out)
 	fs.StringVar(&from, "from", "", "the SQLite file to copy")
 	fs.StringVar(&to, "to", "", "the empty PostgreSQL database to copy into, postgres://…")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return err
+			return helpText(out.String())
 		}
+		fmt.Fprint(stderr, out.String())
 		return usageError{err.Error()}
 	}
 	switch {
@@ -268,7 +291,7 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return usageError{"token create needs --email"}
 		}
 		now := a.Clock.Now()
-		p, err := people.Ensure(ctx, a.DB, email, "", "UTC", now)
+		p, err := people.Ensure(ctx, a.DB, email, "", "", now)
 		if err != nil {
 			return err
 		}
@@ -299,7 +322,7 @@ func cmdPerson(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if email == "" {
 			return usageError{"person needs --email"}
 		}
-		p, err := people.Ensure(ctx, a.DB, email, name, "UTC", a.Clock.Now())
+		p, err := people.Ensure(ctx, a.DB, email, name, "", a.Clock.Now())
 		if err != nil {
 			return err
 		}
@@ -343,11 +366,18 @@ func cmdSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if limit < 1 || limit > 500 {
 			return usageError{fmt.Sprintf("-n %d: show from 1 to 500 steps", limit)}
 		}
-		rows, err := a.Meetings.Schedule(ctx, limit)
+		rows, err := a.Meetings.Schedule(ctx, limit+1)
 		if err != nil {
 			return err
 		}
+		more := len(rows) > limit
+		if more {
+			rows = rows[:limit]
+		}
 		if asJSON {
+			if rows == nil {
+				rows = []meetings.Step{} // none is [], never null
+			}
 			return printJSON(stdout, rows)
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
@@ -361,6 +391,9 @@ func cmdSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		if len(rows) == 0 {
 			fmt.Fprintln(tw, "(nothing scheduled)")
+		}
+		if more {
+			fmt.Fprintf(tw, "(the first %d steps; -n shows more)\n", limit)
 		}
 		return tw.Flush()
 	})
@@ -384,6 +417,9 @@ func cmdOutbox(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 		if asJSON {
+			if items == nil {
+				items = []mail.Item{} // none is [], never null
+			}
 			return printJSON(stdout, items)
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)

@@ -216,7 +216,7 @@ func parseDue(ctx context.Context, a *app.App, owner, due string) (time.Time, er
 	if err != nil {
 		return time.Time{}, usageError{fmt.Sprintf("--due %q is neither RFC 3339 nor a date like 2026-12-01", due)}
 	}
-	p, err := people.Ensure(ctx, a.DB, owner, "", "UTC", a.Clock.Now())
+	p, err := people.Ensure(ctx, a.DB, owner, "", "", a.Clock.Now())
 	if err != nil {
 		return time.Time{}, err
 	}

@@ -24,6 +24,7 @@ type config struct {
 	BaseURL           string
 	TemplatesDir      string
 	Operators         string
+	TimeZone          string
 	Lead              time.Duration
 	Reminders         string
 	OptionalByDefault bool
@@ -36,8 +37,9 @@ type config struct {
 	MaxWindow         time.Duration
 	MetricsToken      string
 	RateLimits        string
-	OIDC              oidcConfig     // --oidc-*: sign-in with Google (oidc.go)
-	Google            googleSettings // --google-*: Google Workspace (google.go)
+	OIDC              oidcConfig       // --oidc-*: sign-in with Google (oidc.go)
+	Google            googleSettings   // --google-*: Google Workspace (google.go)
+	Calendars         calendarSettings // --calendar-poll, --ics-max-size, --caldav-key (cli_calendars.go)
 }
 
 // register adds the shared flags to fs, each defaulting to its environment
@@ -51,6 +53,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	str(fs, &c.BaseURL, "base-url", def.BaseURL, "public URL of this service, for links in emails")
 	str(fs, &c.TemplatesDir, "templates-dir", "", "folder with edited copies of the templates (default: the embedded ones)")
 	str(fs, &c.Operators, "operators", "", "comma-separated emails of operators, who see every meeting and the outbox")
+	str(fs, &c.TimeZone, "time-zone", "", "IANA time zone of people who have not set their own (serve's default: UTC)")
 	dur(fs, &c.Lead, "lead", def.Lead, "how long before the start a pre-read is due (at least 24h)")
 	str(fs, &c.Reminders, "reminders", "72h,48h", "comma-separated organizer reminders before the start")
 	boolean(fs, &c.OptionalByDefault, "optional-by-default", def.OptionalByDefault, "make every attendee but organizer and speakers optional")
@@ -65,6 +68,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	str(fs, &c.RateLimits, "rate-limits", formatLimits(def.Limits), "rate limits: contributions and decisions per person, sign-in links per address and per client IP; \"off\" for none")
 	c.registerOIDC(fs)
 	c.registerGoogle(fs)
+	c.Calendars.register(fs)
 }
 
 // app turns the flags into the app's configuration, refusing settings that
@@ -106,9 +110,16 @@ func (c *config) app() (app.Config, error) {
 	cfg.MaxInvitees, cfg.MaxWindow, cfg.MetricsToken = c.MaxInvitees, c.MaxWindow, c.MetricsToken
 	cfg.DB, cfg.SMTP, cfg.From, cfg.BaseURL, cfg.TemplatesDir = c.DB, c.SMTP, c.From, c.BaseURL, c.TemplatesDir
 	cfg.Operators, cfg.Lead, cfg.Reminders, cfg.OptionalByDefault = c.operators(), c.Lead, reminders, c.OptionalByDefault
-	cfg.Window, cfg.MaxExtensions = c.Window, c.MaxExtensions
+	cfg.Window, cfg.MaxExtensions, cfg.TimeZone = c.Window, c.MaxExtensions, c.TimeZone
 	cfg.OIDC = c.OIDC.people()
 	if cfg.Google, err = googleConfig(c.Google, c.BaseURL); err != nil {
+		return cfg, err
+	}
+	if err := c.Calendars.check(); err != nil {
+		return cfg, err
+	}
+	cfg.Subscriptions = c.Calendars.subscriptions()
+	if cfg.CalDAV, err = c.Calendars.caldav(); err != nil {
 		return cfg, err
 	}
 	return cfg, nil

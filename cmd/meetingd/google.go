@@ -26,6 +26,7 @@ type googleSettings struct {
 	Webhook     string
 	Poll        time.Duration
 	SafetyPoll  time.Duration
+	Meet        bool
 }
 
 // registerGoogle adds the --google-* flags to fs, each defaulting to its
@@ -42,6 +43,7 @@ func (c *config) registerGoogle(fs *flag.FlagSet) {
 	str(fs, &g.Webhook, "google-webhook", "", "URL Google posts push notifications to (default: --base-url"+google.NotifyPath+" if it is public https; none: poll)")
 	dur(fs, &g.Poll, "google-poll", 5*time.Minute, "how often Google calendars are polled without push")
 	dur(fs, &g.SafetyPoll, "google-safety-poll", 6*time.Hour, "how often Google calendars are polled with push, as a safety net")
+	boolean(fs, &g.Meet, "google-meet", false, "read ended Google Meet conferences: attendance, recordings, transcripts (needs the Meet and directory scopes granted)")
 }
 
 // googleConfig turns the flags into the source's configuration.
@@ -76,7 +78,7 @@ func googleConfig(s googleSettings, baseURL string) (*google.Config, error) {
 	if cfg.WebhookURL == "" && publicHTTPS(baseURL) {
 		cfg.WebhookURL = strings.TrimRight(baseURL, "/") + google.NotifyPath
 	}
-	cfg.Poll, cfg.SafetyPoll = s.Poll, s.SafetyPoll
+	cfg.Poll, cfg.SafetyPoll, cfg.Meet = s.Poll, s.SafetyPoll, s.Meet
 	return &cfg, nil
 }
 

@@ -234,8 +234,12 @@ func TestGoogleFlags(t *testing.T) {
 	if len(cfg.Calendars) != 2 || cfg.Calendars[1].ID != "team@group.calendar.google.com" || cfg.Calendars[1].Subject != "ana@example.com" {
 		t.Errorf("calendars %+v", cfg.Calendars)
 	}
-	if cfg.WebhookURL != "https://meetingd.example.com/google/notify" || cfg.ShareRole != "writer" || cfg.SafetyPoll != 6*time.Hour {
+	if cfg.WebhookURL != "https://meetingd.example.com/google/notify" || cfg.ShareRole != "writer" || cfg.SafetyPoll != 6*time.Hour || cfg.Meet {
 		t.Errorf("config %+v", cfg)
+	}
+	// Meet asks for more scopes, so it is off unless asked for.
+	if cfg, err := googleConfig(googleFlags(t, "--google-credentials="+os.DevNull, "--google-meet"), "https://meetingd.example.com"); err != nil || !cfg.Meet {
+		t.Errorf("--google-meet: %+v %v", cfg, err)
 	}
 	for base, want := range map[string]bool{"http://localhost:8080": false, "https://127.0.0.1": false, "https://10.1.2.3": false,
 		"https://meetingd.example.com": true, "https://box.local": false} {

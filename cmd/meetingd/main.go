@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // people's time zones, even on machines without a zone database
@@ -32,7 +33,7 @@ Usage: meetingd <command> [flags]
 
 Commands:
   serve       run the HTTP API and the scheduler
-  demo        run a sample team on an accelerated clock (an hour a second)
+  demo        run a sample team's week on an accelerated clock (3 hours a second)
   import      import an ICS file:   meetingd import [--name NAME] FILE.ics
   event       create, update or cancel an event in the built-in calendar
   publish     publish a pre-read:   meetingd publish OCCURRENCE_ID [--text TEXT]
@@ -44,6 +45,7 @@ Commands:
   schedule    list the steps due next
   outbox      list emails, newest first
   migrate     bring the database schema up to date (a deploy step for replicas)
+  calendar    the calendars meetingd polls: list, subscribe (ICS URL), caldav, sync, remove
   copy        move a SQLite installation to PostgreSQL:
               meetingd copy --from meetingd.db --to postgres://user@host/db
   version     print the version
@@ -81,11 +83,62 @@ func errMessage(err error) string {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	err := dispatch(ctx, args, stdout, stderr)
+	var h helpText
+	if errors.As(err, &h) {
+		// Asked for: usage on stdout, and success.
+		fmt.Fprint(stdout, string(h))
+		return nil
+	}
+	return err
+}
+
+// ownHelp are the commands whose flags parse answers -h itself; the others
+// take a verb or an argument first, and -h in its place shows their line of
+// the usage.
+var ownHelp = map[string]bool{"serve": true, "demo": true, "import": true, "schedule": true, "outbox": true,
+	"migrate": true, "copy": true, "calendar": true, "version": true, "help": true}
+
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "-help" || arg == "--help" || arg == "help"
+}
+
+// commandHelp is cmd's line of the usage, and where its flags are listed.
+func commandHelp(cmd string) string {
+	for _, line := range strings.Split(usage, "\n") {
+		if strings.HasPrefix(line, "  "+cmd+" ") {
+			return "meetingd " + strings.TrimSpace(strings.TrimPrefix(line, "  "+cmd)) + "\n\n" +
+				"Run 'meetingd " + cmd + " VERB -h' (or with its argument) for the flags it takes.\n"
+		}
+	}
+	return usage
+}
+
+// given reports whether flag name was set, on the command line or by its
+// MEETINGD_* variable.
+func given(fs *flag.FlagSet, name string) bool {
+	if _, ok := os.LookupEnv(envName(name)); ok {
+		return true
+	}
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// helpText is a command's usage, asked for with -h or --help.
+type helpText string
+
+func (h helpText) Error() string { return "help requested" }
+
+func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return usageError{"no command given"}
 	}
 	cmd, rest := args[0], args[1:]
+	if len(rest) > 0 && isHelp(rest[0]) && !ownHelp[cmd] {
+		return helpText(commandHelp(cmd))
+	}
 	switch cmd {
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "meetingd", version)
@@ -121,6 +174,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdMigrate(ctx, rest, stdout, stderr)
 	case "copy":
 		return cmdCopy(ctx, rest, stdout, stderr)
+	case "calendar":
+		return cmdCalendar(ctx, rest, stdout, stderr)
 	}
 	fmt.Fprint(stderr, usage)
 	return usageError{fmt.Sprintf("unknown command %q", cmd)}
@@ -130,18 +185,50 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func parse(name string, args []string, stderr io.Writer, extra func(*flag.FlagSet)) (config, *flag.FlagSet, error) {
 	var cfg config
 	fs := flag.NewFlagSet("meetingd "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	var out strings.Builder
+	fs.SetOutput(&out)
 	cfg.register(fs)
+	shared := map[string]bool{}
+	fs.VisitAll(func(f *flag.Flag) { shared[f.Name] = true })
 	if extra != nil {
 		extra(fs)
 	}
+	fs.Usage = func() { commandUsage(fs, name, shared) }
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return cfg, fs, err
+			return cfg, fs, helpText(out.String())
 		}
+		fmt.Fprint(stderr, out.String())
 		return cfg, fs, usageError{err.Error()}
 	}
 	return cfg, fs, nil
+}
+
+// sharedShown are the shared flags every command's help lists; serve's
+// lists them all. The rest are read too (each has its MEETINGD_* variable)
+// but belong to the server.
+var sharedShown = map[string]bool{"db": true, "base-url": true, "log-format": true}
+
+// commandUsage lists the flags name uses: its own and the few shared ones
+// that matter to it.
+func commandUsage(fs *flag.FlagSet, name string, shared map[string]bool) {
+	w := fs.Output()
+	fmt.Fprintf(w, "Usage of meetingd %s:\n", name)
+	var hidden int
+	fs.VisitAll(func(f *flag.Flag) {
+		if name != "serve" && shared[f.Name] && !sharedShown[f.Name] {
+			hidden++
+			return
+		}
+		fmt.Fprintf(w, "  -%s\n    \t%s", f.Name, f.Usage)
+		if f.DefValue != "" && f.DefValue != "false" {
+			fmt.Fprintf(w, " (default %q)", f.DefValue)
+		}
+		fmt.Fprintln(w)
+	})
+	if hidden > 0 {
+		fmt.Fprintf(w, "\nThe server's %d other settings (SMTP, limits, Google...) are listed by 'meetingd serve -h'.\n", hidden)
+	}
 }
 
 func newLogger(cfg config, w io.Writer) *slog.Logger {
@@ -168,6 +255,9 @@ func serve(ctx context.Context, cfg config, c clock.Clock, log *slog.Logger) err
 	if err != nil {
 		return err
 	}
+	if acfg.TimeZone == "" {
+		acfg.TimeZone = "UTC" // serve sets the default zone, as it sets operators
+	}
 	a, err := app.New(ctx, acfg, c, log)
 	if err != nil {
 		return err
@@ -193,6 +283,9 @@ func serve(ctx context.Context, cfg config, c clock.Clock, log *slog.Logger) err
 		mailMode = "SMTP"
 	}
 	log.Info("meetingd serving", "addr", cfg.Addr, "db", db.Redact(cfg.DB), "mail", mailMode, "base_url", cfg.BaseURL)
+	if err := a.LogNextSteps(ctx); err != nil {
+		log.Error("first-run check", "err", err)
+	}
 	select {
 	case err := <-serveErr:
 		stop()
@@ -210,7 +303,7 @@ func serve(ctx context.Context, cfg config, c clock.Clock, log *slog.Logger) err
 
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var speed, length time.Duration
-	cfg, _, err := parse("demo", args, stderr, func(fs *flag.FlagSet) {
+	cfg, fs, err := parse("demo", args, stderr, func(fs *flag.FlagSet) {
 		fs.DurationVar(&speed, "speed", 3*time.Hour, "virtual time that passes per real second")
 		fs.DurationVar(&length, "length", 7*24*time.Hour, "virtual time the demo covers")
 	})
@@ -224,5 +317,17 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	return demo.Run(ctx, acfg, speed, length, stdout)
+	// Given --db (or MEETINGD_DB), the demo's week is kept there to explore;
+	// it never writes into an existing database.
+	keep := ""
+	if given(fs, "db") {
+		keep = cfg.DB
+		if db.IsPostgres(keep) {
+			return usageError{"the demo writes a new SQLite file: give --db a file name such as demo.db"}
+		}
+		if _, err := os.Stat(keep); err == nil {
+			return usageError{fmt.Sprintf("%s exists: the demo writes a new database, so give --db a new file name", keep)}
+		}
+	}
+	return demo.Run(ctx, acfg, speed, length, keep, stdout)
 }

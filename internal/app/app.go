@@ -15,6 +15,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"meetingd/calendar"
+	"meetingd/calendar/caldav"
 	"meetingd/calendar/google"
 	"meetingd/decisions"
 	"meetingd/internal/clock"
@@ -38,6 +39,8 @@ type Config struct {
 	BaseURL           string // public URL, for links in emails
 	TemplatesDir      string // an edited copy of templates/; "" for the embedded ones
 	Operators         []string
+	KeepOperators     bool   // leave the stored operators as they are (CLI commands not given --operators)
+	TimeZone          string // of people without their own; "" leaves the stored default (UTC if none)
 	Lead              time.Duration
 	Reminders         []time.Duration
 	OptionalByDefault bool
@@ -45,6 +48,10 @@ type Config struct {
 	MaxExtensions     int
 	OIDC              people.OIDCConfig // sign-in with Google; off without a ClientID
 	Google            *google.Config    // nil: Google Workspace is off
+	// Subscriptions is how ICS subscriptions are polled, CalDAV how CalDAV
+	// calendars are; without CalDAV.Key none can be added.
+	Subscriptions calendar.SubscriptionConfig
+	CalDAV        caldav.Config
 	// WriteWait is how long a request waits for its turn to write before
 	// it is answered 503 (busy, try again).
 	WriteWait time.Duration
@@ -75,7 +82,8 @@ func Defaults() Config {
 	return Config{DB: "meetingd.db", From: "meetingd <meetingd@localhost>", BaseURL: "http://localhost:8080",
 		Lead: m.Lead, Reminders: m.Reminders, OptionalByDefault: m.OptionalByDefault,
 		Window: d.Window, MaxExtensions: d.MaxExtensions, WriteWait: 3 * time.Second,
-		OIDC:        people.OIDCConfig{Issuer: "https://accounts.google.com"},
+		OIDC:          people.OIDCConfig{Issuer: "https://accounts.google.com"},
+		Subscriptions: calendar.DefaultSubscriptionConfig(), CalDAV: caldav.Config{Poll: calendar.DefaultSubscriptionConfig().Poll},
 		MaxInvitees: d.MaxInvitees, MaxWindow: d.MaxWindow,
 		Limits: Limits{Contributions: d.ContribLimit, Decisions: d.CreateLimit,
 			SignInAddress: people.DefaultSignInLimits[0], SignInIP: people.DefaultSignInLimits[1]}}
@@ -98,6 +106,9 @@ type App struct {
 	Calendar  *calendar.Local
 	Feed      *calendar.Feed
 	Google    *google.Source // nil unless Config.Google is set
+	// Subscriptions and CalDAV are the polled calendars.
+	Subscriptions *calendar.Subscriptions
+	CalDAV        *caldav.Source
 
 	web *web.Server
 }
@@ -149,9 +160,16 @@ func (a *App) wire(ctx context.Context, transport mail.Transport) error {
 	if err != nil {
 		return err
 	}
-	err = db.InTx(ctx, a.DB, func(tx *sqlx.Tx) error { return people.SetOperators(ctx, tx, cfg.Operators, c.Now()) })
-	if err != nil {
-		return err
+	if !cfg.KeepOperators {
+		err = db.InTx(ctx, a.DB, func(tx *sqlx.Tx) error { return people.SetOperators(ctx, tx, cfg.Operators, c.Now()) })
+		if err != nil {
+			return err
+		}
+	}
+	if cfg.TimeZone != "" {
+		if err := people.SetDefaultZone(ctx, a.DB, cfg.TimeZone); err != nil {
+			return err
+		}
 	}
 	a.Worker = jobs.NewWorker(a.DB, c, log)
 	a.Outbox = &mail.Outbox{Templates: a.Templates, Clock: c, BaseURL: cfg.BaseURL, Log: log, People: people.Directory{Org: cfg.Org}}
@@ -184,7 +202,26 @@ func (a *App) wire(ctx context.Context, transport mail.Transport) error {
 	if err := a.Calendar.Register(ctx, a.Worker); err != nil {
 		return err
 	}
+	if err := a.startPolled(); err != nil {
+		return err
+	}
 	return a.startGoogle(ctx)
+}
+
+// startPolled builds the polled calendars (ICS subscriptions and CalDAV)
+// and registers their jobs. Each calendar's polling lives in its job rows,
+// armed when it is added, so a restart carries on where it left off.
+func (a *App) startPolled() error {
+	dav, err := caldav.New(a.DB, a.Clock, a.Meetings, a.Outbox, a.Log, a.Cfg.CalDAV)
+	if err != nil {
+		return err
+	}
+	subs := calendar.NewSubscriptions(a.DB, a.Clock, a.Meetings, a.Outbox, a.Log, a.Cfg.Subscriptions)
+	subs.Wake, dav.Wake = a.Worker, a.Worker
+	subs.Register(a.Worker)
+	dav.Register(a.Worker)
+	a.Subscriptions, a.CalDAV = subs, dav
+	return nil
 }
 
 // startGoogle builds the Google source, registers its jobs and starts it.
@@ -215,7 +252,7 @@ func (a *App) Handler(ctx context.Context) *web.Server {
 	}
 	s := &web.Server{DB: a.DB, Clock: a.Clock, Log: a.Log, Templates: a.Templates, BaseURL: a.Cfg.BaseURL,
 		SignIn: a.SignIn, Meetings: a.Meetings, Decisions: a.Decisions, Calendar: a.Calendar, Feed: a.Feed,
-		Google: a.Google, Metrics: a.Metrics, Outbox: a.Outbox, WriteWait: a.Cfg.WriteWait,
+		Google: a.Google, Subscriptions: a.Subscriptions, CalDAV: a.CalDAV, Metrics: a.Metrics, Outbox: a.Outbox, WriteWait: a.Cfg.WriteWait,
 		MaxInFlight: a.Cfg.MaxInFlight, MetricsToken: a.Cfg.MetricsToken}
 	if o := a.Cfg.OIDC; o.ClientID != "" {
 		o.RedirectURL = a.Cfg.BaseURL + "/signin/google/callback"

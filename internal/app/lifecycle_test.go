@@ -12,7 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"meetingd/internal/app"
+	"meetingd/internal/apptest"
 	"meetingd/internal/mailtest"
+	"meetingd/internal/web/webtest"
 	"meetingd/meetings"
 )
 
@@ -67,7 +70,9 @@ var linkRE = regexp.MustCompile(`https?://[^\s"<>]+`)
 // default with mail going to a real SMTP server on loopback.
 func TestLifecycleEndToEnd(t *testing.T) {
 	smtp := mailtest.Start(t)
-	ta := newTestApp(t, smtp.URL(), octT0)
+	// The team is in Berlin: its operator makes that the zone of people who
+	// have not set their own.
+	ta := webtest.New(t, octT0, apptest.SMTP(smtp.URL()), apptest.Config(func(c *app.Config) { c.TimeZone = "Europe/Berlin" }))
 
 	// Discovered: a weekly series in Berlin time, across the end of summer
 	// time, with one instance moved and one excluded; a single meeting; an

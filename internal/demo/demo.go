@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,18 +35,25 @@ var demoTeam = []demoPerson{
 }
 
 // Run plays the demo: speed of virtual time per real second, for length
-// of virtual time, on a temporary database with cfg's other settings,
-// printing what happens and each email as it leaves to out.
-func Run(ctx context.Context, cfg app.Config, speed, length time.Duration, out io.Writer) error {
-	dir, err := os.MkdirTemp("", "meetingd-demo-")
-	if err != nil {
-		return err
+// of virtual time, printing what happens and each email as it leaves to
+// out. It writes into keep, a new database file, when given (so the week
+// can be opened with serve afterwards), else into a temporary one; cfg's
+// other settings apply. The week is the one just past, so it ends now and
+// serve carries on from where it stopped.
+func Run(ctx context.Context, cfg app.Config, speed, length time.Duration, keep string, out io.Writer) error {
+	cfg.DB = keep
+	if keep == "" {
+		dir, err := os.MkdirTemp("", "meetingd-demo-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		cfg.DB = filepath.Join(dir, "demo.db")
 	}
-	defer os.RemoveAll(dir)
-	start := time.Now().UTC().Truncate(time.Hour)
+	start := time.Now().UTC().Add(-length).Truncate(time.Hour)
 	c := clock.NewAccelerated(start, float64(speed/time.Second))
 	say := &demoOut{w: out, c: c}
-	cfg.DB, cfg.SMTP, cfg.Google = filepath.Join(dir, "demo.db"), "", nil
+	cfg.SMTP, cfg.Google = "", nil
 	cfg.Transport = demoTransport{out: say}
 	a, err := app.New(ctx, cfg, c, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
@@ -66,7 +74,14 @@ func Run(ctx context.Context, cfg app.Config, speed, length time.Duration, out i
 	demoScript(ctx, a, c, occs, start.Add(length), say)
 	cancel()
 	wg.Wait()
-	fmt.Fprintf(out, "\nThe demo's week is over. Run `meetingd serve` to start for real; the README says how.\n")
+	if keep == "" {
+		fmt.Fprintf(out, "\nThe demo's week is over. Run `meetingd serve` to start for real; the README says how.\n")
+		return nil
+	}
+	fmt.Fprintf(out, "\nThe demo's week is over, and it is in %s. To explore it:\n\n"+
+		"  meetingd serve --db %s --operators ana@example.com\n\n"+
+		"then open %s/ and sign in as ana@example.com (or anyone on the team). With no --smtp the link\n"+
+		"stays in the outbox: meetingd outbox --db %s --full --to ana@example.com\n", keep, keep, strings.TrimRight(cfg.BaseURL, "/"), keep)
 	return nil
 }
 

@@ -52,7 +52,7 @@ func (o *Outbox) Register(kind string, src Source) {
 
 // Slot is the placeholder for a recipient's link i in Composed data: a URL
 // that every template escapes to itself.
-func Slot(i int) string { return fmt.Sprintf("https://slot.meetingd.invalid/%d", i) }
+func Slot(i int) string { return fmt.Sprintf("https://slot.meetingd.invalid/%d/", i) } // the closing slash: slot 1 is no prefix of slot 12
 
 // addressSlot stands for the recipient's address while rendering.
 const addressSlot = "slot-address@meetingd.invalid"

@@ -100,7 +100,9 @@ func (d *Deliverer) due(ctx context.Context, people, ids []int64, now time.Time)
 		}
 		args := []any{set.vals}
 		if set.more != "" {
-			args = append(args, now)
+			// Gather what falls due in the next few minutes too, so it goes
+			// in one email rather than several minutes apart.
+			args = append(args, now.Add(CombineWindow))
 		}
 		query, args, err := sqlx.In(`SELECT `+itemColumns+` FROM outbox WHERE state = 'pending' AND `+set.col+` IN (?)`+set.more, args...)
 		if err != nil {
@@ -127,7 +129,7 @@ func (d *Deliverer) deliver(ctx context.Context, items []Item, attempts int) err
 	if err != nil {
 		return err
 	}
-	var failed []string
+	var ready []Item
 	for _, group := range groups(items) {
 		texts, dropped, err := d.words(ctx, group, people)
 		if err != nil {
@@ -147,27 +149,47 @@ func (d *Deliverer) deliver(ctx context.Context, items []Item, attempts int) err
 			if w, ok := texts[it.RecipientID]; ok {
 				it.Subject, it.Text, it.HTML = w.subject, w.text, w.html
 			}
-			if err := d.Transport.Send(ctx, it); err != nil {
-				if ferr := d.failed(ctx, it, attempts, err); ferr != nil {
-					return ferr
-				}
-				failed = append(failed, fmt.Sprintf("%d to %s: %v", it.ID, it.To, err))
-				continue
-			}
-			state := "sent"
-			if d.Transport.Name() == "local" {
-				state = "kept"
-			}
-			if err := d.record(ctx, it, state, "", d.Transport.Name()); err != nil {
-				return err
-			}
-			if d.Observer != nil {
-				d.Observer.Email(it.Kind, d.Transport.Name())
-			}
+			ready = append(ready, it)
+		}
+	}
+	var failed []string
+	for _, batch := range combined(ready) {
+		if err := d.sendOne(ctx, batch, attempts); err != nil {
+			failed = append(failed, err.Error())
 		}
 	}
 	if len(failed) > 0 {
 		return fmt.Errorf("send emails %s", strings.Join(failed, "; "))
+	}
+	return nil
+}
+
+// sendOne sends batch, emails to one person, as one email, and records
+// each of them; a failure is recorded on each and returned.
+func (d *Deliverer) sendOne(ctx context.Context, batch []Item, attempts int) error {
+	msg := batch[0]
+	if len(batch) > 1 {
+		msg = combine(batch)
+	}
+	if err := d.Transport.Send(ctx, msg); err != nil {
+		for _, it := range batch {
+			if ferr := d.failed(ctx, it, attempts, err); ferr != nil {
+				return ferr
+			}
+		}
+		return fmt.Errorf("%d to %s: %w", msg.ID, msg.To, err)
+	}
+	state := "sent"
+	if d.Transport.Name() == "local" {
+		state = "kept"
+	}
+	for _, it := range batch {
+		if err := d.record(ctx, it, state, "", d.Transport.Name()); err != nil {
+			return err
+		}
+		if d.Observer != nil {
+			d.Observer.Email(it.Kind, d.Transport.Name())
+		}
 	}
 	return nil
 }

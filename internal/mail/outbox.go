@@ -186,7 +186,7 @@ type Item struct {
 	Params        string     `db:"params" json:"-"`
 	Subject       string     `db:"subject" json:"subject"`
 	Text          string     `db:"text_body" json:"text,omitempty"`
-	HTML          string     `db:"html_body" json:"-"`
+	HTML          string     `db:"html_body" json:"html,omitempty"`
 	NotBefore     time.Time  `db:"not_before" json:"not_before"`
 	State         string     `db:"state" json:"state"`
 	DroppedReason string     `db:"dropped_reason" json:"dropped_reason,omitempty"`

@@ -12,6 +12,7 @@ import (
 	"mime/multipart"
 	"net"
 	"net/mail"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -236,4 +237,31 @@ func walk(contentType, cte string, body io.Reader, m *Message) error {
 		m.HTML = text
 	}
 	return nil
+}
+
+// combinedRE finds the parts of an email that combines several ("3 updates
+// from meetingd."): each starts with a line "== 2. Subject ==".
+var combinedRE = regexp.MustCompile(`(?m)^== \d+\. (.+) ==$`)
+
+// Parts returns the emails addr received, one per thing said: a combined
+// email counts as each of its parts, with that part's subject and text.
+func (s *Server) Parts(addr string) []Message {
+	var out []Message
+	for _, m := range s.To(addr) {
+		heads := combinedRE.FindAllStringSubmatchIndex(m.Text, -1)
+		if len(heads) < 2 {
+			out = append(out, m)
+			continue
+		}
+		for i, h := range heads {
+			end := len(m.Text)
+			if i+1 < len(heads) {
+				end = heads[i+1][0]
+			}
+			part := m
+			part.Subject, part.Text = m.Text[h[2]:h[3]], m.Text[h[1]:end]
+			out = append(out, part)
+		}
+	}
+	return out
 }

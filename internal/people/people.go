@@ -88,18 +88,20 @@ const columns = `id, email, name, time_zone, work_start, work_end, work_days, di
 const prefixed = `p.id, p.email, p.name, p.time_zone, p.work_start, p.work_end, p.work_days, p.digest, p.operator, p.vouched, p.created_at`
 
 // Ensure returns the person with email, creating them if new with name and
-// time zone tz (a first guess: the zone of the meeting that introduced
-// them). An existing person's name is filled in if it was empty.
+// time zone tz ("" for the installation's default, which is what everyone
+// new but a demo's team gets). An existing person's name is filled in if it
+// was empty.
 func Ensure(ctx context.Context, q db.Queryer, email, name, tz string, now time.Time) (Person, error) {
 	if err := CheckEmail(email); err != nil {
 		return Person{}, err
 	}
 	email = NormalizeEmail(email)
-	if _, err := clock.Zone(tz); err != nil {
-		tz = "UTC"
+	tz, err := zoneOr(ctx, q, tz)
+	if err != nil {
+		return Person{}, err
 	}
 	var p Person
-	err := q.GetContext(ctx, &p, q.Rebind(`
+	err = q.GetContext(ctx, &p, q.Rebind(`
 		INSERT INTO people (email, name, time_zone, created_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (email) DO UPDATE SET name = CASE WHEN people.name = '' THEN excluded.name ELSE people.name END
 		RETURNING `+columns), email, input.CleanLine(name, input.MaxName), tz, now)
@@ -124,6 +126,10 @@ const ensureChunk = 200
 // named twice takes the first name given.
 func EnsureAll(ctx context.Context, q db.Queryer, cs []Contact, now time.Time) (map[string]int64, error) {
 	ids := make(map[string]int64, len(cs))
+	def, err := DefaultZone(ctx, q)
+	if err != nil {
+		return nil, err
+	}
 	var rows []Contact
 	seen := make(map[string]int, len(cs))
 	for _, c := range cs {
@@ -131,8 +137,8 @@ func EnsureAll(ctx context.Context, q db.Queryer, cs []Contact, now time.Time) (
 			return nil, err
 		}
 		c.Email, c.Name = NormalizeEmail(c.Email), input.CleanLine(c.Name, input.MaxName)
-		if _, err := clock.Zone(c.TimeZone); err != nil {
-			c.TimeZone = "UTC"
+		if _, err := clock.Zone(c.TimeZone); err != nil || c.TimeZone == "" {
+			c.TimeZone = def
 		}
 		if i, ok := seen[c.Email]; ok {
 			if rows[i].Name == "" {

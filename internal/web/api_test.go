@@ -26,6 +26,10 @@ func seedMeeting(t *testing.T, ta *testApp) int64 {
 	}
 	var id int64
 	ta.DB.Get(&id, `SELECT id FROM occurrences`)
+	// The answer names the occurrences it made, so the caller can act on them.
+	if occs, _ := out["occurrences"].([]any); len(occs) != 1 || int64(occs[0].(float64)) != id {
+		t.Fatalf("create event answered occurrences %v, want [%d]", out["occurrences"], id)
+	}
 	return id
 }
 

@@ -32,7 +32,12 @@ func (s *Server) createEvent(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"uid": uid, "result": res})
+	occs, err := s.Calendar.Occurrences(r.Context(), uid)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"uid": uid, "result": res, "occurrences": occs})
 }
 
 // ownedEvent loads the event in the path and checks the viewer organizes it.

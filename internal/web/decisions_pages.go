@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"meetingd/decisions"
 	"meetingd/internal/errs"
@@ -15,11 +16,13 @@ import (
 
 type decisionsPage struct {
 	Base
-	Filter      decisions.Filter
-	FilterOwner string
-	NeedsInput  decisionRows
-	Open        decisionRows
-	Closed      decisionRows
+	Filter        decisions.Filter
+	FilterOwner   string
+	FilterMeeting string // as typed: a number or part of a name
+	NeedsInput    decisionRows
+	Open          decisionRows
+	Closed        decisionRows
+	FirstRun      bool // an operator, and no meeting exists yet: the page says how to start
 }
 
 // decisionsPage: what needs my input, what is open (soonest close first),
@@ -29,8 +32,12 @@ func (s *Server) decisionsPage(w http.ResponseWriter, r *http.Request) {
 	p := decisionsPage{Base: s.baseFor(r, "Decisions")}
 	q := r.URL.Query()
 	p.Filter.State = q.Get("state")
-	if v := q.Get("meeting"); v != "" {
-		p.Filter.OccurrenceID, _ = strconv.ParseInt(v, 10, 64)
+	if v := strings.TrimSpace(q.Get("meeting")); v != "" {
+		p.FilterMeeting = v
+		if err := s.meetingFilter(ctx, a, v, &p.Filter); err != nil {
+			s.pageError(w, r, err)
+			return
+		}
 	}
 	if v := q.Get("owner"); v != "" {
 		p.FilterOwner = v
@@ -45,6 +52,14 @@ func (s *Server) decisionsPage(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.pageError(w, r, err)
 		return
+	}
+	if a.Operator {
+		has, err := s.Meetings.Any(ctx)
+		if err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+		p.FirstRun = !has
 	}
 	open := p.Filter
 	if open.State == "" {
@@ -146,6 +161,25 @@ func (s *Server) applyDecisionForm(r *http.Request, a people.Actor, id int64) er
 		err = errs.Errorf(errs.Invalid, "unknown action %q", op)
 	}
 	return err
+}
+
+// meetingFilter narrows f to a meeting given by number or by (part of) its
+// name; a name that matches no meeting the reader sees is an error, not
+// silently no filter.
+func (s *Server) meetingFilter(ctx context.Context, a people.Actor, v string, f *decisions.Filter) error {
+	if id, err := strconv.ParseInt(v, 10, 64); err == nil {
+		f.OccurrenceID = id
+		return nil
+	}
+	ids, err := s.Meetings.Titled(ctx, a, v, 200)
+	if err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return errs.Errorf(errs.Invalid, "meeting %q: no meeting of yours has that in its name", v)
+	}
+	f.OccurrenceIDs = ids
+	return nil
 }
 
 // commentsFrom replaces the view's first page of comments with the page

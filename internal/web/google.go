@@ -73,7 +73,7 @@ func (s *Server) googleCalendars(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"calendars": st})
+	writeJSON(w, http.StatusOK, map[string]any{"calendars": list(st)})
 }
 
 func (s *Server) googleResume(w http.ResponseWriter, r *http.Request) {

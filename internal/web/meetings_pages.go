@@ -13,15 +13,26 @@ import (
 
 type meetingsPage struct {
 	Base
-	Upcoming []meetings.Occurrence
+	Now_     []meetings.Occurrence // started and not yet ended
+	Upcoming []meetings.Occurrence // not started
 }
 
 func (s *Server) meetingsPage(w http.ResponseWriter, r *http.Request) {
 	p := meetingsPage{Base: s.baseFor(r, "Meetings")}
 	var err error
-	if p.Upcoming, err = s.Meetings.Upcoming(r.Context(), actor(r), p.Now.Add(-12*time.Hour), nil, 100); err != nil {
+	// From 12 hours back, for meetings under way; ended ones are not listed.
+	list, err := s.Meetings.Upcoming(r.Context(), actor(r), p.Now.Add(-12*time.Hour), nil, 100)
+	if err != nil {
 		s.pageError(w, r, err)
 		return
+	}
+	for _, o := range list {
+		switch {
+		case o.StartsAt.After(p.Now):
+			p.Upcoming = append(p.Upcoming, o)
+		case o.EndsAt.After(p.Now):
+			p.Now_ = append(p.Now_, o)
+		}
 	}
 	s.render(w, r, http.StatusOK, "dash.meetings", p)
 }
@@ -38,6 +49,7 @@ type meetingPage struct {
 	meetings.OccurrenceView
 	Decisions []linkedDecision
 	Done      string
+	Started   bool // the pre-read can no longer be published
 }
 
 func (s *Server) meetingPage(w http.ResponseWriter, r *http.Request) {
@@ -52,6 +64,7 @@ func (s *Server) meetingPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := meetingPage{Base: s.baseFor(r, v.Title), OccurrenceView: v, Done: r.URL.Query().Get("done")}
+	p.Started = !p.Now.Before(v.StartsAt)
 	// The doc link on the dashboard is signed for the viewer, as in emails.
 	p.NotesURL = s.Meetings.NotesLink(v.SeriesID, p.Me.ID, v.ID, p.Now)
 	list, err := s.Decisions.List(r.Context(), actor(r), decisions.Filter{OccurrenceID: id}, nil, 200)

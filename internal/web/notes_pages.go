@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"meetingd/internal/errs"
+	"meetingd/internal/people"
 	"meetingd/meetings"
 )
 
@@ -28,8 +29,21 @@ func (s *Server) notesDoc(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := r.URL.Query().Get("t")
-	reader, err := s.Meetings.NotesReader(r.Context(), token, seriesID)
-	if err != nil {
+	var reader people.Person
+	if token == "" {
+		// The stable link (on the calendar event, notes_url): whoever is
+		// signed in reads as themselves; anyone else is asked to sign in.
+		sess, ok, err := s.creds.Session(r.Context(), cookie(r))
+		if err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+		if !ok {
+			http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		reader, token = sess.Person, s.Meetings.NotesToken(seriesID, sess.Person.ID)
+	} else if reader, err = s.Meetings.NotesReader(r.Context(), token, seriesID); err != nil {
 		s.pageError(w, r, err)
 		return
 	}

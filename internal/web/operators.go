@@ -35,7 +35,7 @@ func (s *Server) schedule(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"steps": steps})
+	writeJSON(w, http.StatusOK, map[string]any{"steps": list(steps)})
 }
 
 // outbox shows operators every email, and anyone else their own, newest

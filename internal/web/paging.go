@@ -54,10 +54,19 @@ func parseCursor(s string) (*db.Cursor, error) {
 // page answers one page of a list fetched with limit+1 rows: the first
 // limit under key, and the cursor of the last one shown if more follow.
 func page[T any](w http.ResponseWriter, key string, rows []T, limit int, at func(T) db.Cursor) {
-	resp := map[string]any{key: rows}
+	resp := map[string]any{key: list(rows)}
 	if len(rows) > limit {
 		resp[key] = rows[:limit]
 		resp["next_cursor"] = encodeCursor(at(rows[limit-1]))
 	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// list is rows, or an empty list rather than nil: JSON clients get [] for
+// "none", never null.
+func list[T any](rows []T) []T {
+	if rows == nil {
+		return []T{}
+	}
+	return rows
 }

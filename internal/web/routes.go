@@ -68,6 +68,10 @@ func (s *Server) routes() http.Handler {
 	dash.HandleFunc("GET /me", s.myWorkPage)
 	dash.HandleFunc("GET /outbox", s.outboxPage)
 	dash.HandleFunc("POST /signout", s.signOut) // behind the session's CSRF check
+	if s.Subscriptions != nil && s.CalDAV != nil {
+		// Operators' polled calendars: API routes and the Calendars page.
+		(&Calendars{Server: s, Subscriptions: s.Subscriptions, CalDAV: s.CalDAV}).Routes(api, dash)
+	}
 
 	// Public: pages signed links open (the link's token says who reads),
 	// sign-in, feeds (a secret address), Google's calls, and probes.

@@ -14,6 +14,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 
 	"meetingd/calendar"
+	"meetingd/calendar/caldav"
 	"meetingd/calendar/google"
 	"meetingd/decisions"
 	"meetingd/internal/clock"
@@ -38,8 +39,12 @@ type Server struct {
 	Calendar  *calendar.Local
 	Feed      *calendar.Feed
 	Google    *google.Source // nil unless Google is on
-	Metrics   *metrics.Metrics
-	Outbox    *mail.Outbox
+	// Subscriptions and CalDAV are the polled calendars operators manage
+	// (calendars_admin.go); nil leaves their routes out.
+	Subscriptions *calendar.Subscriptions
+	CalDAV        *caldav.Source
+	Metrics       *metrics.Metrics
+	Outbox        *mail.Outbox
 	// WriteWait is how long a request waits for its turn to write before
 	// it is answered 503, to try again.
 	WriteWait time.Duration

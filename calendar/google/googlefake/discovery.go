@@ -27,6 +27,8 @@ var DiscoveryFiles = map[string]string{
 	"discovery/calendar-api.json": "calendar/v3/calendar-api.json",
 	"discovery/drive-api.json":    "drive/v3/drive-api.json",
 	"discovery/docs-api.json":     "docs/v1/docs-api.json",
+	"discovery/meet-api.json":     "meet/v2/meet-api.json",
+	"discovery/people-api.json":   "people/v1/people-api.json",
 }
 
 // discoveryDoc is the part of a discovery document the fake checks against.
@@ -80,7 +82,7 @@ type schema struct {
 	Items                *schema            `json:"items"`
 }
 
-// catalog is every method of the three APIs, matched by HTTP method and path.
+// catalog is every method of the five APIs, matched by HTTP method and path.
 type catalog struct {
 	docs    []*discoveryDoc
 	methods []*method
@@ -88,8 +90,10 @@ type catalog struct {
 
 func loadCatalog() (*catalog, error) {
 	c := &catalog{}
-	// Docs serves under the root ("v1/..."), so it is tried last.
-	for _, name := range []string{"discovery/calendar-api.json", "discovery/drive-api.json", "discovery/docs-api.json"} {
+	// Docs, Meet and People serve under the root ("v1/...", "v2/..."), so
+	// they are tried last.
+	for _, name := range []string{"discovery/calendar-api.json", "discovery/drive-api.json", "discovery/docs-api.json",
+		"discovery/meet-api.json", "discovery/people-api.json"} {
 		raw, err := discoveryFS.ReadFile(name)
 		if err != nil {
 			return nil, err

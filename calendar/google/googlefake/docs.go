@@ -17,16 +17,40 @@ type document struct {
 	text      []uint16
 	link      []string
 	style     []string
-	revision  int
+	// heading is the headingId of a heading paragraph, on its closing
+	// newline as its style is: Docs gives every heading an id when it
+	// becomes one, and keeps it while the paragraph stays a heading, so
+	// links to "#heading=<id>" survive edits of its text.
+	heading  []string
+	nextHead *int // shared by a document's clones: ids are never reused
+	revision int
 }
 
 func newDocument(id, title string) *document {
-	return &document{id: id, title: title, text: []uint16{'\n'}, link: []string{""}, style: []string{"NORMAL_TEXT"}, revision: 1}
+	return &document{id: id, title: title, text: []uint16{'\n'}, link: []string{""}, style: []string{"NORMAL_TEXT"},
+		heading: []string{""}, nextHead: new(int), revision: 1}
 }
 
 func (d *document) clone() *document {
 	return &document{id: d.id, title: d.title, text: slices.Clone(d.text), link: slices.Clone(d.link),
-		style: slices.Clone(d.style), revision: d.revision}
+		style: slices.Clone(d.style), heading: slices.Clone(d.heading), nextHead: d.nextHead, revision: d.revision}
+}
+
+// nameHeadings gives each heading paragraph without an id one, and takes
+// it from paragraphs that are no longer headings.
+func (d *document) nameHeadings() {
+	for i, u := range d.text {
+		if u != '\n' {
+			continue
+		}
+		switch {
+		case !strings.HasPrefix(d.style[i], "HEADING_"):
+			d.heading[i] = ""
+		case d.heading[i] == "":
+			*d.nextHead++
+			d.heading[i] = fmt.Sprintf("h.%s%04d", strings.TrimPrefix(d.id, "file"), *d.nextHead)
+		}
+	}
 }
 
 // paraEnd is the position of the newline closing the paragraph holding pos.
@@ -43,6 +67,7 @@ func (d *document) splice(pos, n int, units []uint16, link string) {
 	style := d.style[d.paraEnd(pos+n)]
 	links := make([]string, len(units))
 	styles := make([]string, len(units))
+	headings := make([]string, len(units)) // a new paragraph is a new heading
 	for i := range units {
 		links[i] = link
 		if units[i] == '\n' {
@@ -52,6 +77,7 @@ func (d *document) splice(pos, n int, units []uint16, link string) {
 	d.text = slices.Concat(d.text[:pos], units, d.text[pos+n:])
 	d.link = slices.Concat(d.link[:pos], links, d.link[pos+n:])
 	d.style = slices.Concat(d.style[:pos], styles, d.style[pos+n:])
+	d.heading = slices.Concat(d.heading[:pos], headings, d.heading[pos+n:])
 }
 
 // insert adds text at index. Like Docs, the new text takes the link of the
@@ -83,9 +109,10 @@ func (d *document) delete(start, end int) error {
 	if err := d.checkRange(start, end); err != nil {
 		return err
 	}
-	keep := d.style[d.paraEnd(end-1)]
+	last := d.paraEnd(end - 1)
+	keep, keepHeading := d.style[last], d.heading[last]
 	d.splice(start-1, end-start, nil, "")
-	d.style[d.paraEnd(start-1)] = keep
+	d.style[d.paraEnd(start-1)], d.heading[d.paraEnd(start-1)] = keep, keepHeading
 	return nil
 }
 
@@ -142,6 +169,7 @@ type Paragraph struct {
 	Text       string // with its closing newline
 	Style      string // namedStyleType
 	Link       string // the link of its first linked run, if any
+	HeadingID  string // a heading's id
 }
 
 func (d *document) paragraphs() []Paragraph {
@@ -151,7 +179,7 @@ func (d *document) paragraphs() []Paragraph {
 		if u != '\n' {
 			continue
 		}
-		p := Paragraph{Start: start + 1, End: i + 2, Text: string(utf16.Decode(d.text[start : i+1])), Style: d.style[i]}
+		p := Paragraph{Start: start + 1, End: i + 2, Text: string(utf16.Decode(d.text[start : i+1])), Style: d.style[i], HeadingID: d.heading[i]}
 		for j := start; j <= i; j++ {
 			if d.link[j] != "" {
 				p.Link = d.link[j]
@@ -186,9 +214,12 @@ func (d *document) content() []any {
 				runStart = j + 1
 			}
 		}
+		ps := map[string]any{"namedStyleType": d.style[i], "direction": "LEFT_TO_RIGHT"}
+		if d.heading[i] != "" {
+			ps["headingId"] = d.heading[i]
+		}
 		out = append(out, map[string]any{"startIndex": start + 1, "endIndex": i + 2, "paragraph": map[string]any{
-			"elements":       elems,
-			"paragraphStyle": map[string]any{"namedStyleType": d.style[i], "direction": "LEFT_TO_RIGHT"}}})
+			"elements": elems, "paragraphStyle": ps}})
 		start = i + 1
 	}
 	return out
@@ -227,7 +258,12 @@ func (s *Server) EditDoc(id string, start, end int, text string) error {
 		}
 	}
 	d.revision++
-	return d.insert(start, text)
+	if err := d.insert(start, text); err != nil {
+		return err
+	}
+	d.nameHeadings()
+	s.touch(id)
+	return nil
 }
 
 func (s *Server) docFor(c *call, need int) (*document, error) {
@@ -250,6 +286,7 @@ func (s *Server) documentsCreate(c *call) (int, any, error) {
 	f := s.newFile(title, docMime, c.who)
 	d := newDocument(f.id, title)
 	s.docs[f.id] = d
+	s.touch(f.id)
 	return 200, d.view(), nil
 }
 
@@ -274,19 +311,44 @@ func (s *Server) documentsBatchUpdate(c *call) (int, any, error) {
 	reqs, _ := c.body["requests"].([]any)
 	work := d.clone()
 	replies := make([]any, 0, len(reqs))
+	w := DocWrite{DocID: d.id, Before: len(d.text)}
 	for i, r := range reqs {
 		reply, err := s.apply(work, r.(map[string]any))
 		if err != nil {
 			return 0, nil, errorf(400, "invalid", "Invalid requests[%d]: %v", i, err)
 		}
 		replies = append(replies, reply)
+		if del, ok := r.(map[string]any)["deleteContentRange"].(map[string]any); ok {
+			start, end := rangeOf(del)
+			w.Deleted += end - start
+		}
 	}
 	if len(reqs) > 0 {
 		work.revision++
+		work.nameHeadings()
+		s.touch(d.id)
+		w.After = len(work.text)
+		s.docWrites = append(s.docWrites, w)
 	}
 	s.docs[d.id] = work
 	return 200, map[string]any{"documentId": d.id, "replies": replies,
 		"writeControl": map[string]any{"requiredRevisionId": work.revisionID()}}, nil
+}
+
+// DocWrite is one batchUpdate applied to a doc, in UTF-16 code units:
+// the doc's length before and after, and how much of it was deleted. A
+// write that deletes about all of Before rewrote the doc whole.
+type DocWrite struct {
+	DocID                  string
+	Before, After, Deleted int
+}
+
+// DocWrites returns the batchUpdates applied since the last ResetCalls,
+// oldest first.
+func (s *Server) DocWrites() []DocWrite {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]DocWrite(nil), s.docWrites...)
 }
 
 // apply runs one batchUpdate request on d.

@@ -3,6 +3,7 @@ package googlefake
 import (
 	"slices"
 	"strings"
+	"time"
 )
 
 const docMime = "application/vnd.google-apps.document"
@@ -12,6 +13,7 @@ type file struct {
 	id, name, mimeType, owner string
 	appProperties             map[string]any
 	perms                     []*permission
+	modified                  time.Time
 }
 
 type permission struct {
@@ -42,6 +44,7 @@ func (f *file) role(email string) int {
 func (s *Server) newFile(name, mime, owner string) *file {
 	f := &file{id: s.newID("file"), name: name, mimeType: mime, owner: owner,
 		perms: []*permission{{id: s.newID("perm"), typ: "user", role: "owner", email: owner}}}
+	f.modified = s.now()
 	s.files[f.id] = f
 	return f
 }
@@ -68,6 +71,33 @@ func (s *Server) ShareFile(fileID, email, role string) {
 	f.perms = append(f.perms, &permission{id: s.newID("perm"), typ: "user", role: role, email: email})
 }
 
+// RefuseShare makes permissions.create for email answer with fault, every
+// time, as a domain's sharing policy does for an outside address; the
+// zero Fault lifts it.
+func (s *Server) RefuseShare(email string, fault Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if fault.Code == 0 {
+		delete(s.refusals, email)
+		return
+	}
+	s.refusals[email] = fault
+}
+
+// FileName is a file's name.
+func (s *Server) FileName(fileID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.files[fileID].name
+}
+
+// AddFile makes a file owned by owner (a Meet recording, say) and returns its id.
+func (s *Server) AddFile(owner, name, mime string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.newFile(name, mime, owner).id
+}
+
 // Permissions lists the grants on a file other than its owner's.
 func (s *Server) Permissions(fileID string) []Permission {
 	s.mu.Lock()
@@ -76,6 +106,19 @@ func (s *Server) Permissions(fileID string) []Permission {
 	for _, p := range s.files[fileID].perms {
 		if p.role != "owner" {
 			out = append(out, Permission{Email: p.email, Role: p.role, Notified: p.notified})
+		}
+	}
+	return out
+}
+
+// Roles lists every grant of email on a file, the owner's included.
+func (s *Server) Roles(fileID, email string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, p := range s.files[fileID].perms {
+		if p.email == email {
+			out = append(out, p.role)
 		}
 	}
 	return out
@@ -102,7 +145,7 @@ func (s *Server) fileFor(c *call, need int) (*file, error) {
 // fileView is a file as Drive answers: the default fields, or those asked for.
 func (s *Server) fileView(f *file, fields string) map[string]any {
 	all := map[string]any{"kind": "drive#file", "id": f.id, "name": f.name, "mimeType": f.mimeType,
-		"webViewLink": "https://docs.google.com/document/d/" + f.id + "/edit?usp=drivesdk"}
+		"webViewLink": webViewLink(f), "modifiedTime": rfc3339(f.modified)}
 	if len(f.appProperties) > 0 {
 		all["appProperties"] = f.appProperties
 	}
@@ -128,6 +171,34 @@ func partial(all map[string]any, fields string, defaults []string) map[string]an
 		}
 	}
 	return out
+}
+
+func webViewLink(f *file) string {
+	if f.mimeType == docMime {
+		return "https://docs.google.com/document/d/" + f.id + "/edit?usp=drivesdk"
+	}
+	return "https://drive.google.com/file/d/" + f.id + "/view?usp=drivesdk"
+}
+
+// filesUpdate renames a file (the only change the fake takes).
+func (s *Server) filesUpdate(c *call) (int, any, error) {
+	f, err := s.fileFor(c, roleRank["writer"])
+	if err != nil {
+		return 0, nil, err
+	}
+	for k := range c.body {
+		if k != "name" {
+			return 0, nil, errorf(400, "invalid", "googlefake updates a file's name only, not %s", k)
+		}
+	}
+	if name, _ := c.body["name"].(string); name != "" && name != f.name {
+		f.name = name
+		if d := s.docs[f.id]; d != nil {
+			d.title = name
+		}
+		s.touch(f.id)
+	}
+	return 200, s.fileView(f, c.q.Get("fields")), nil
 }
 
 func (s *Server) filesGet(c *call) (int, any, error) {
@@ -175,6 +246,9 @@ func (s *Server) permissionsCreate(c *call) (int, any, error) {
 	case !strings.Contains(email, "@"):
 		return 0, nil, errorf(400, "invalid", "Invalid email address %q.", email)
 	}
+	if f, ok := s.refusals[email]; ok {
+		return 0, nil, errorf(f.Code, f.Reason, "Sharing with %s is not allowed: %s", email, f.Reason)
+	}
 	notified := c.q.Get("sendNotificationEmail") != "false"
 	var p *permission
 	for _, have := range f.perms {
@@ -187,7 +261,27 @@ func (s *Server) permissionsCreate(c *call) (int, any, error) {
 		f.perms = append(f.perms, p)
 	}
 	p.role, p.notified = role, notified
+	s.touch(f.id)
 	return 200, permissionView(p, c.q.Get("fields")), nil
+}
+
+func (s *Server) permissionsDelete(c *call) (int, any, error) {
+	f, err := s.fileFor(c, roleRank["writer"])
+	if err != nil {
+		return 0, nil, err
+	}
+	for i, p := range f.perms {
+		if p.id != c.path["permissionId"] {
+			continue
+		}
+		if p.role == "owner" {
+			return 0, nil, errorf(403, "cannotDeletePermission", "The owner's permission cannot be deleted.")
+		}
+		f.perms = slices.Delete(f.perms, i, i+1)
+		s.touch(f.id)
+		return 204, nil, nil
+	}
+	return 0, nil, errorf(404, "notFound", "Permission not found: %s.", c.path["permissionId"])
 }
 
 func permissionView(p *permission, fields string) map[string]any {

@@ -49,8 +49,13 @@ type Server struct {
 	pending    []notification
 	calls      map[string]int
 	requests   []Request
+	docWrites  []DocWrite // batchUpdates applied, for tests counting what each rewrote
 	violations []string
 	faults     map[string][]Fault
+	refusals   map[string]Fault // permissions.create refused for these addresses
+	changeSeq  int64            // Drive's change log
+	changes    []driveChange
+	meet       meetState
 	pageSizes  []int
 	pageTurn   int
 	nextID     int
@@ -59,6 +64,7 @@ type Server struct {
 
 type user struct {
 	email   string
+	id      string // the Google account id: Meet names participants "users/<id>", People "people/<id>"
 	revoked bool
 }
 
@@ -95,7 +101,7 @@ func New(c clock.Clock) *Server {
 	return &Server{clock: c, cat: cat, users: map[string]*user{}, access: map[string]string{},
 		refresh: map[string]string{}, codes: map[string]string{}, calendars: map[string]*fakeCalendar{},
 		files: map[string]*file{}, docs: map[string]*document{}, channels: map[string]*channel{},
-		calls: map[string]int{}, faults: map[string][]Fault{}}
+		calls: map[string]int{}, faults: map[string][]Fault{}, refusals: map[string]Fault{}}
 }
 
 // SetURL tells the fake where it is served (the httptest server's URL).
@@ -110,7 +116,7 @@ func (s *Server) SetURL(u string) {
 func (s *Server) AddUser(email, tz string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.users[email] = &user{email: email}
+	s.users[email] = &user{email: email, id: strconv.Itoa(100000000 + len(s.users) + 1)}
 	s.calendars[email] = newCalendar(email, tz)
 }
 
@@ -194,6 +200,7 @@ func (s *Server) ResetCalls() {
 	defer s.mu.Unlock()
 	s.calls = map[string]int{}
 	s.requests = nil
+	s.docWrites = nil
 }
 
 // Requests returns the requests received for method, oldest first.
@@ -363,6 +370,30 @@ func (s *Server) handler(id string) handlerFunc {
 		return s.permissionsCreate
 	case "drive.permissions.list":
 		return s.permissionsList
+	case "drive.permissions.delete":
+		return s.permissionsDelete
+	case "drive.files.update":
+		return s.filesUpdate
+	case "drive.changes.getStartPageToken":
+		return s.changesStartPageToken
+	case "drive.changes.list":
+		return s.changesList
+	case "drive.changes.watch":
+		return s.changesWatch
+	case "drive.channels.stop":
+		return s.channelsStop
+	case "meet.conferenceRecords.list":
+		return s.conferenceRecordsList
+	case "meet.conferenceRecords.participants.list":
+		return s.participantsList
+	case "meet.conferenceRecords.participants.participantSessions.list":
+		return s.participantSessionsList
+	case "meet.conferenceRecords.recordings.list":
+		return s.recordingsList
+	case "meet.conferenceRecords.transcripts.list":
+		return s.transcriptsList
+	case "people.people.getBatchGet":
+		return s.peopleBatchGet
 	case "docs.documents.create":
 		return s.documentsCreate
 	case "docs.documents.get":

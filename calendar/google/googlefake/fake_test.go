@@ -87,6 +87,9 @@ func TestRequestsOutsideDiscoveryRefused(t *testing.T) {
 		"GET /calendar/v3/calendars/ana@example.com/events?maxResults=0",             // below the minimum
 		"GET /calendar/v3/calendars/ana@example.com/happenings",                      // no such method
 		"POST /v1/documents/x:explode",
+		"GET /v2/conferenceRecords?colour=red",                  // Meet: no such parameter
+		"GET /v2/conferenceRecords/c-1/participants?pageSize=x", // Meet: not an integer
+		"DELETE /v2/conferenceRecords/c-1",                      // Meet: no such method
 	} {
 		method, path, _ := strings.Cut(path, " ")
 		req, _ := http.NewRequest(method, srv.URL+path, nil)
@@ -100,8 +103,8 @@ func TestRequestsOutsideDiscoveryRefused(t *testing.T) {
 			t.Errorf("%s: %d, want 400", path, resp.StatusCode)
 		}
 	}
-	if v := f.Violations(); len(v) != 4 {
-		t.Errorf("violations %q, want 4", v)
+	if v := f.Violations(); len(v) != 7 {
+		t.Errorf("violations %q, want 7", v)
 	}
 }
 
@@ -305,6 +308,13 @@ func TestDocsBatchUpdate(t *testing.T) {
 		{InsertText: &docs.InsertTextRequest{Location: &docs.Location{Index: 1}, Text: "New\n"}}}}).Do()
 	if p := f.DocParagraphs(id)[0]; p.Link != link || p.Style != "HEADING_2" {
 		t.Errorf("inserted paragraph %+v should inherit", p)
+	}
+	// Each batchUpdate applied is recorded with what it deleted.
+	f.ResetCalls()
+	d.Documents.BatchUpdate(id, &docs.BatchUpdateDocumentRequest{Requests: []*docs.Request{
+		{DeleteContentRange: &docs.DeleteContentRangeRequest{Range: &docs.Range{StartIndex: 1, EndIndex: 4}}}}}).Do()
+	if w := f.DocWrites(); len(w) != 1 || w[0].DocID != id || w[0].Deleted != 3 || w[0].After != w[0].Before-3 {
+		t.Errorf("doc writes %+v", w)
 	}
 	got, err := d.Documents.Get(id).Do()
 	if err != nil {

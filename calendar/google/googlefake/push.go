@@ -12,6 +12,8 @@ import (
 // channel is a push channel on a calendar's events.
 type channel struct {
 	id, calID, resourceID, address, token string
+	driveUser                             string // a Drive changes channel: whose changes
+	resourceURI                           string
 	expiration                            time.Time
 	stopped                               bool
 }
@@ -30,6 +32,12 @@ func (s *Server) eventsWatch(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	return s.openChannel(c, cal.id, "", cal.resourceID, resourceURI(cal.id))
+}
+
+// openChannel opens a push channel on a calendar's events or on a Drive
+// user's changes, as the request's body asks.
+func (s *Server) openChannel(c *call, calID, driveUser, resourceID, uri string) (int, any, error) {
 	id, _ := c.body["id"].(string)
 	typ, _ := c.body["type"].(string)
 	addr, _ := c.body["address"].(string)
@@ -56,13 +64,13 @@ func (s *Server) eventsWatch(c *call) (int, any, error) {
 			ttl = time.Duration(secs) * time.Second
 		}
 	}
-	ch := &channel{id: id, calID: cal.id, resourceID: cal.resourceID, address: addr, token: token,
-		expiration: s.now().Add(ttl).Truncate(time.Millisecond)}
+	ch := &channel{id: id, calID: calID, driveUser: driveUser, resourceID: resourceID, resourceURI: uri,
+		address: addr, token: token, expiration: s.now().Add(ttl).Truncate(time.Millisecond)}
 	s.channels[id] = ch
 	s.msgNum++
 	s.pending = append(s.pending, notification{ch: ch, state: "sync", num: s.msgNum})
 	out := map[string]any{"kind": "api#channel", "id": id, "resourceId": ch.resourceID,
-		"resourceUri": resourceURI(cal.id), "expiration": strconv.FormatInt(ch.expiration.UnixMilli(), 10)}
+		"resourceUri": uri, "expiration": strconv.FormatInt(ch.expiration.UnixMilli(), 10)}
 	if token != "" {
 		out["token"] = token
 	}
@@ -91,7 +99,7 @@ func (s *Server) notify(cal *fakeCalendar, state string) {
 	now := s.now()
 	for _, id := range sortedKeys(s.channels) {
 		ch := s.channels[id]
-		if ch.calID == cal.id && !ch.stopped && now.Before(ch.expiration) {
+		if ch.calID == cal.id && ch.driveUser == "" && !ch.stopped && now.Before(ch.expiration) {
 			s.msgNum++
 			s.pending = append(s.pending, notification{ch: ch, state: state, num: s.msgNum})
 		}
@@ -142,7 +150,7 @@ func post(ctx context.Context, n notification) (int, error) {
 	}
 	h.Set("X-Goog-Channel-Expiration", n.ch.expiration.UTC().Format(http.TimeFormat))
 	h.Set("X-Goog-Resource-ID", n.ch.resourceID)
-	h.Set("X-Goog-Resource-URI", resourceURI(n.ch.calID))
+	h.Set("X-Goog-Resource-URI", n.ch.resourceURI)
 	h.Set("X-Goog-Resource-State", n.state)
 	h.Set("X-Goog-Message-Number", strconv.FormatInt(n.num, 10))
 	resp, err := http.DefaultClient.Do(req)
@@ -167,7 +175,7 @@ func (s *Server) Channels(calID string) []ChannelInfo {
 	var out []ChannelInfo
 	for _, id := range sortedKeys(s.channels) {
 		ch := s.channels[id]
-		if ch.calID == calID {
+		if ch.calID == calID && ch.driveUser == "" {
 			out = append(out, ChannelInfo{ID: ch.id, CalendarID: ch.calID, ResourceID: ch.resourceID,
 				Address: ch.address, Expiration: ch.expiration, Stopped: ch.stopped})
 		}
