@@ -90,7 +90,17 @@ func (f *Feed) ICS(ctx context.Context, token string) ([]byte, error) {
 	return f.encode(items[:min(len(items), feedLimit)])
 }
 
+// emptyFeed is a feed with nothing in it yet. go-ical refuses to encode a
+// calendar without components (RFC 5545 asks for one), but calendar apps
+// subscribe to empty ones fine, and someone subscribes before they have any
+// meeting: written by hand, it is a calendar, not an error.
+const emptyFeed = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//meetingd//feed//EN\r\n" +
+	"X-WR-CALNAME:meetingd: pre-reads and decisions\r\nEND:VCALENDAR\r\n"
+
 func (f *Feed) encode(items []feedItem) ([]byte, error) {
+	if len(items) == 0 {
+		return []byte(emptyFeed), nil
+	}
 	cal := ical.NewCalendar()
 	cal.Props.SetText(ical.PropVersion, "2.0")
 	cal.Props.SetText(ical.PropProductID, "-//meetingd//feed//EN")

@@ -40,6 +40,7 @@ type Decision struct {
 	ID           int64      `db:"id" json:"id"`
 	OwnerID      int64      `db:"owner_id" json:"owner_id"`
 	OwnerEmail   string     `db:"-" json:"owner"`
+	OwnerName    string     `db:"-" json:"owner_name,omitempty"` // display name, else the address
 	OccurrenceID *int64     `db:"occurrence_id" json:"occurrence_id,omitempty"`
 	Title        string     `db:"title" json:"title"`
 	Proposal     string     `db:"proposal" json:"proposal"`
@@ -93,12 +94,13 @@ type Contribution struct {
 
 // AuditEntry is one change to a decision.
 type AuditEntry struct {
-	ID      int64     `db:"id" json:"id"`
-	ActorID *int64    `db:"actor_id" json:"actor_id,omitempty"`
-	Actor   string    `db:"-" json:"actor,omitempty"`
-	Action  string    `db:"action" json:"action"`
-	Detail  string    `db:"detail" json:"detail,omitempty"`
-	At      time.Time `db:"at" json:"at"`
+	ID        int64     `db:"id" json:"id"`
+	ActorID   *int64    `db:"actor_id" json:"actor_id,omitempty"`
+	Actor     string    `db:"-" json:"actor,omitempty"`
+	ActorName string    `db:"-" json:"actor_name,omitempty"` // display name, else the address
+	Action    string    `db:"action" json:"action"`
+	Detail    string    `db:"detail" json:"detail,omitempty"`
+	At        time.Time `db:"at" json:"at"`
 }
 
 // Config is the window's rules; DefaultConfig has SPEC.md's defaults.

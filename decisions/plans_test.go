@@ -23,20 +23,7 @@ func TestNeedsInputUsesIndexes(t *testing.T) {
 		if paged {
 			args = append(args, t0, t0, 1)
 		}
-		rows, err := h.DB.Query(`EXPLAIN QUERY PLAN `+h.DB.Rebind(decisions.NeedsInputQuery(paged)), append(args, 50)...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var details []string
-		for rows.Next() {
-			var id, parent, notUsed int
-			var detail string
-			if err := rows.Scan(&id, &parent, &notUsed, &detail); err != nil {
-				t.Fatal(err)
-			}
-			details = append(details, detail)
-		}
-		rows.Close()
+		details := dbtest.QueryPlan(t, h.DB, decisions.NeedsInputQuery(paged), append(args, 50)...)
 		plan := strings.Join(details, "\n")
 		for _, bad := range []string{"SCAN i", "SCAN d", "SCAN c", "SCAN decisions", "SCAN decision_invitees", "SCAN contributions"} {
 			for _, line := range details {

@@ -50,7 +50,7 @@ func readDecision(ctx context.Context, q db.Queryer, id int64, lock string) (Dec
 // nameOwners fills in each decision's owner address.
 func nameOwners(ctx context.Context, q db.Queryer, ds []Decision) error {
 	return people.Fill(ctx, q, ds, func(d *Decision) int64 { return d.OwnerID },
-		func(d *Decision, p people.Person) { d.OwnerEmail = p.Email })
+		func(d *Decision, p people.Person) { d.OwnerEmail, d.OwnerName = p.Email, p.Display() })
 }
 
 func contributions(ctx context.Context, q db.Queryer, decisionID int64) ([]Contribution, error) {
@@ -157,7 +157,7 @@ func auditTrail(ctx context.Context, q db.Queryer, decisionID int64) ([]AuditEnt
 			return 0
 		}
 		return *e.ActorID
-	}, func(e *AuditEntry, p people.Person) { e.Actor = p.Email })
+	}, func(e *AuditEntry, p people.Person) { e.Actor, e.ActorName = p.Email, p.Display() })
 	return out, err
 }
 

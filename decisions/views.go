@@ -19,6 +19,7 @@ type View struct {
 	Comments     []Contribution `json:"comments"`      // the first CommentPage, oldest first
 	MoreComments bool           `json:"more_comments"` // GET .../comments?after= reads on
 	Invitees     []string       `json:"invitees"`
+	Summary      Summary        `json:"summary"` // where the invitees stand, by name
 	Audit        []AuditEntry   `json:"audit"`
 	Open         bool           `json:"open"` // takes contributions now
 }
@@ -37,6 +38,9 @@ func (s *Service) Get(ctx context.Context, a people.Actor, id int64) (View, erro
 	}
 	v := View{Decision: d, Open: d.IsOpen(s.Clock.Now()), Positions: []Contribution{}, Invitees: []string{}}
 	if v.Positions, err = positions(ctx, s.DB, id); err != nil {
+		return View{}, err
+	}
+	if v.Summary, err = summary(ctx, s.DB, d, v.Positions); err != nil {
 		return View{}, err
 	}
 	if v.Comments, err = comments(ctx, s.DB, id, 0, CommentPage+1); err != nil {

@@ -78,6 +78,12 @@ func (s *Service) runDeadline(ctx context.Context, j jobs.Job) error {
 			return fmt.Errorf("flag occurrence %d: %w", o.ID, err)
 		}
 		o.PreReadState = PreReadMissing
+		if s.Cfg.AutoAsync {
+			// The operator chose this: no pre-read, no meeting.
+			if err := s.holdAsync(ctx, tx, people.Actor{Operator: true}, o); err != nil {
+				return err
+			}
+		}
 		return s.mailAll(ctx, tx, o, MailMissing, o.version(), true, o.StartsAt)
 	})
 }

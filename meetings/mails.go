@@ -25,7 +25,7 @@ const (
 	MailActionItemDue = "action_item_due"
 )
 
-var mailKinds = []string{MailReminder, MailPublished, MailMissing, MailNotesShared, MailActionItemDue}
+var mailKinds = []string{MailReminder, MailPublished, MailMissing, MailNotesShared, MailActionItemDue, MailHeldAsync}
 
 // Link actions.
 const (
@@ -42,6 +42,7 @@ type OccurrenceMail struct {
 	Organizer   string
 	NotesURL    string // signed for the recipient
 	PublishURL  string // organizer reminders only
+	AsyncURL    string // the missing-pre-read email, when operators offer holding it async
 	Section     Section
 	Attendees   []Attendee
 	ActionItems []ActionItem
@@ -107,7 +108,7 @@ func (s *Service) Compose(ctx context.Context, q db.Queryer, kind, key string, t
 	if err != nil {
 		return mail.Composed{}, err
 	}
-	if kind == MailNotesShared {
+	if kind == MailNotesShared || kind == MailHeldAsync {
 		if data.Decisions, data.Untracked, err = s.sharedWithNotes(ctx, q, o, data.Section); err != nil {
 			return mail.Composed{}, err
 		}
@@ -115,11 +116,19 @@ func (s *Service) Compose(ctx context.Context, q db.Queryer, kind, key string, t
 	data.NotesURL, data.PublishURL = mail.Slot(0), mail.Slot(1)
 	now := s.Clock.Now()
 	out := mail.Composed{Data: data, Links: map[int64][]string{}}
+	offer := kind == MailMissing && s.Cfg.OfferAsync && !o.HeldAsync
+	if offer {
+		data.AsyncURL = mail.Slot(2 + 3*len(data.Decisions)) // after the decisions' links
+		out.Data = data
+	}
 	for _, it := range to {
 		links := []string{s.NotesLink(ser.ID, it.RecipientID, o.ID, now), s.publishLink(o, it.RecipientID)}
 		for _, d := range data.Decisions {
 			page, support, object := s.Decisions.DecideLinks(d.decision, it.RecipientID)
 			links = append(links, page, support, object)
+		}
+		if offer {
+			links = append(links, s.asyncLink(o, it.RecipientID))
 		}
 		out.Links[it.RecipientID] = links
 	}

@@ -41,7 +41,8 @@ type Occurrence struct {
 	PreReadAt    *time.Time `db:"pre_read_at" json:"pre_read_at,omitempty"`
 	PreReadBy    *int64     `db:"pre_read_by" json:"pre_read_by,omitempty"`
 	RecordingURL string     `db:"recording_url" json:"recording_url,omitempty"`
-	Stage        int64      `db:"stage" json:"-"` // an import still in progress, whose meetings are not shown yet
+	Stage        int64      `db:"stage" json:"-"`               // an import still in progress, whose meetings are not shown yet
+	HeldAsync    bool       `db:"held_async" json:"held_async"` // its organizer chose to hold it asynchronously
 	CreatedAt    time.Time  `db:"created_at" json:"created_at"`
 	UpdatedAt    time.Time  `db:"updated_at" json:"updated_at"`
 }

@@ -23,6 +23,11 @@ type Config struct {
 	OptionalByDefault bool            // all but organizer and speakers are optional
 	BaseURL           string          // for links in emails, without a trailing slash
 	LinkTTL           time.Duration   // how long a notes link in an email works
+	// OfferAsync puts a one-click "hold it async" link in the email that
+	// says a pre-read is missing; AutoAsync holds such a meeting async at
+	// the deadline without asking. Both are operators' choices, off unless
+	// set: nothing is cancelled on its own by default.
+	OfferAsync, AutoAsync bool
 }
 
 // DefaultConfig returns SPEC.md's defaults.

@@ -12,7 +12,7 @@ import (
 )
 
 const occColumns = `id, series_id, recurrence_id, title, starts_at, ends_at, time_zone, cancelled, pre_read_state,
-	pre_read_due_at, pre_read_at, pre_read_by, recording_url, stage, created_at, updated_at`
+	pre_read_due_at, pre_read_at, pre_read_by, recording_url, stage, held_async, created_at, updated_at`
 
 func getOccurrence(ctx context.Context, q db.Queryer, id int64) (Occurrence, error) {
 	var o Occurrence

@@ -67,25 +67,36 @@ func (s *Service) View(ctx context.Context, a people.Actor, occID int64) (Occurr
 // Upcoming lists occurrences a may see that start at or after from, in
 // start order, after the cursor (the last item's start and id) if given.
 func (s *Service) Upcoming(ctx context.Context, a people.Actor, from time.Time, after *db.Cursor, limit int) ([]Occurrence, error) {
-	query := `SELECT ` + prefixed("o.", occColumns) + ` FROM occurrences o `
 	var args []any
 	if !a.Operator {
-		query += `JOIN attendees a ON a.occurrence_id = o.id AND a.person_id = ? AND a.removed = FALSE `
 		args = append(args, a.PersonID)
 	}
-	query += `WHERE o.cancelled = FALSE AND o.stage = 0 AND o.starts_at >= ? `
 	args = append(args, from.UTC())
 	if after != nil {
-		query += `AND (o.starts_at > ? OR (o.starts_at = ? AND o.id > ?)) `
 		args = append(args, after.At, after.At, after.ID)
 	}
-	query += `ORDER BY o.starts_at, o.id LIMIT ?`
 	args = append(args, limit)
+	query := upcomingQuery(a.Operator, after != nil)
 	var out []Occurrence
 	if err := s.DB.SelectContext(ctx, &out, s.DB.Rebind(query), args...); err != nil {
 		return nil, fmt.Errorf("upcoming occurrences: %w", err)
 	}
 	return out, nil
+}
+
+// upcomingQuery reads occurrences in start order: an operator's by the
+// start index; anyone else's from their attendee rows (attendees_person),
+// sorting only their own.
+func upcomingQuery(operator, paged bool) string {
+	query := `SELECT ` + prefixed("o.", occColumns) + ` FROM occurrences o `
+	if !operator {
+		query += `JOIN attendees a ON a.occurrence_id = o.id AND a.person_id = ? AND a.removed = FALSE `
+	}
+	query += `WHERE o.cancelled = FALSE AND o.stage = 0 AND o.starts_at >= ? `
+	if paged {
+		query += `AND (o.starts_at > ? OR (o.starts_at = ? AND o.id > ?)) `
+	}
+	return query + `ORDER BY o.starts_at, o.id LIMIT ?`
 }
 
 // SeriesOccurrences lists a series' occurrences, newest first: the notes

@@ -461,7 +461,7 @@ func reorder(args []string) []string {
 
 func isBoolFlag(a string) bool {
 	a = strings.TrimLeft(a, "-")
-	return a == "json" || a == "full" || a == "all" || a == "optional-by-default"
+	return a == "json" || a == "full" || a == "all" || a == "optional-by-default" || a == "offer-async" || a == "auto-async"
 }
 
 // progressBar shows a large import's progress on one line of stderr.

@@ -28,6 +28,8 @@ type config struct {
 	Lead              time.Duration
 	Reminders         string
 	OptionalByDefault bool
+	OfferAsync        bool
+	AutoAsync         bool
 	Poll              time.Duration
 	LogFormat         string
 	Window            time.Duration
@@ -57,6 +59,8 @@ func (c *config) register(fs *flag.FlagSet) {
 	dur(fs, &c.Lead, "lead", def.Lead, "how long before the start a pre-read is due (at least 24h)")
 	str(fs, &c.Reminders, "reminders", "72h,48h", "comma-separated organizer reminders before the start")
 	boolean(fs, &c.OptionalByDefault, "optional-by-default", def.OptionalByDefault, "make every attendee but organizer and speakers optional")
+	boolean(fs, &c.OfferAsync, "offer-async", false, "the email saying a pre-read is missing offers the organizer to hold the meeting async, with one click")
+	boolean(fs, &c.AutoAsync, "auto-async", false, "hold a meeting async, without asking, when its pre-read is missing at the deadline")
 	dur(fs, &c.Window, "window", def.Window, "how long a decision stays open for contributions by default (at least 24h)")
 	integer(fs, &c.MaxExtensions, "max-extensions", def.MaxExtensions, "how many times late objections may extend a decision's window")
 	dur(fs, &c.Poll, "poll", 5*time.Second, "longest the scheduler sleeps when nothing is due (it wakes for what falls due sooner)")
@@ -110,6 +114,7 @@ func (c *config) app() (app.Config, error) {
 	cfg.MaxInvitees, cfg.MaxWindow, cfg.MetricsToken = c.MaxInvitees, c.MaxWindow, c.MetricsToken
 	cfg.DB, cfg.SMTP, cfg.From, cfg.BaseURL, cfg.TemplatesDir = c.DB, c.SMTP, c.From, c.BaseURL, c.TemplatesDir
 	cfg.Operators, cfg.Lead, cfg.Reminders, cfg.OptionalByDefault = c.operators(), c.Lead, reminders, c.OptionalByDefault
+	cfg.OfferAsync, cfg.AutoAsync = c.OfferAsync, c.AutoAsync
 	cfg.Window, cfg.MaxExtensions, cfg.TimeZone = c.Window, c.MaxExtensions, c.TimeZone
 	cfg.OIDC = c.OIDC.people()
 	if cfg.Google, err = googleConfig(c.Google, c.BaseURL); err != nil {

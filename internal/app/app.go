@@ -44,6 +44,8 @@ type Config struct {
 	Lead              time.Duration
 	Reminders         []time.Duration
 	OptionalByDefault bool
+	OfferAsync        bool // the missing-pre-read email offers holding the meeting async
+	AutoAsync         bool // a meeting whose pre-read is missing at the deadline is held async
 	Window            time.Duration
 	MaxExtensions     int
 	OIDC              people.OIDCConfig // sign-in with Google; off without a ClientID
@@ -186,6 +188,7 @@ func (a *App) wire(ctx context.Context, transport mail.Transport) error {
 
 	mcfg := meetings.DefaultConfig()
 	mcfg.Lead, mcfg.Reminders, mcfg.OptionalByDefault, mcfg.BaseURL = cfg.Lead, cfg.Reminders, cfg.OptionalByDefault, cfg.BaseURL
+	mcfg.OfferAsync, mcfg.AutoAsync = cfg.OfferAsync, cfg.AutoAsync
 	a.Meetings = &meetings.Service{DB: a.DB, Clock: c, Cfg: mcfg, Outbox: a.Outbox, Links: signer, Templates: a.Templates,
 		Log: log, Decisions: a.Decisions, Wake: a.Worker}
 

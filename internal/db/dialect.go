@@ -111,3 +111,16 @@ func (d *DB) MustExec(query string, args ...any) sql.Result {
 	}
 	return res
 }
+
+// Seconds is the SQL for the seconds from one timestamp expression to
+// another, as a float: aggregates over durations (meeting hours, time to
+// close) need it, and the two dialects subtract times differently.
+// SQLite's unixepoch reads the times as the driver stores them, to the
+// millisecond ('subsec'); julianday's days would lose a few microseconds
+// an hour to rounding.
+func Seconds(q interface{ DriverName() string }, from, to string) string {
+	if onPostgres(q) {
+		return "CAST(EXTRACT(EPOCH FROM (" + to + ") - (" + from + ")) AS DOUBLE PRECISION)"
+	}
+	return "(unixepoch(" + to + ", 'subsec') - unixepoch(" + from + ", 'subsec'))"
+}

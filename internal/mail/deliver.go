@@ -137,8 +137,8 @@ func (d *Deliverer) deliver(ctx context.Context, items []Item, attempts int) err
 		}
 		for _, it := range group {
 			reason, ok := dropped[it.RecipientID]
-			if people[it.RecipientID].Outside {
-				reason, ok = "outside the organisation's domains (--domains)", true
+			if why, never := people[it.RecipientID].Undeliverable(); never {
+				reason, ok = why, true
 			}
 			if ok {
 				if err := d.record(ctx, it, "dropped", reason, ""); err != nil {
@@ -267,9 +267,9 @@ func (d *Deliverer) digest(ctx context.Context, j jobs.Job) error {
 	}
 	to := people[pid]
 	var parts, dropped []Item
-	if to.Outside { // never emailed: what was held for them is dropped
+	if why, never := to.Undeliverable(); never { // what was held for them is dropped
 		for _, it := range held {
-			it.DroppedReason = "outside the organisation's domains (--domains)"
+			it.DroppedReason = why
 			dropped = append(dropped, it)
 		}
 		held = nil

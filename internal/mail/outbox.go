@@ -39,6 +39,20 @@ type Recipient struct {
 	// Outside is a recipient outside the organisation (--domains), met on
 	// an imported or synced calendar: kept, but never emailed.
 	Outside bool `db:"-"`
+	// Inactive is a person an operator deactivated: kept with what they
+	// wrote, but never emailed.
+	Inactive bool `db:"-"`
+}
+
+// Undeliverable says why r is never emailed, if they are not.
+func (r Recipient) Undeliverable() (string, bool) {
+	switch {
+	case r.Inactive:
+		return "deactivated by an operator", true
+	case r.Outside:
+		return "outside the organisation's domains (--domains)", true
+	}
+	return "", false
 }
 
 // Location is the recipient's time zone, UTC when unknown.
@@ -212,7 +226,19 @@ const itemColumns = `id, kind, subject_key, recipient_id, to_addr, params, subje
 // address, paging backwards from before (0: from the newest). An email not
 // sent yet shows the words it would go with now, or why it would be dropped.
 func (o *Outbox) List(ctx context.Context, q db.Queryer, to string, before int64, limit int) ([]Item, error) {
-	items, err := list(ctx, q, to, before, limit)
+	return o.Find(ctx, q, Filter{To: to}, before, limit)
+}
+
+// Filter narrows the outbox's list; an empty field matches every email.
+type Filter struct {
+	To    string // an address, exactly
+	Kind  string // e.g. "signin", "preread_published"
+	State string // pending, sent, kept, dropped or failed
+}
+
+// Find is List with every filter: what the operators' Outbox page asks.
+func (o *Outbox) Find(ctx context.Context, q db.Queryer, f Filter, before int64, limit int) ([]Item, error) {
+	items, err := list(ctx, q, f, before, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +268,11 @@ func (o *Outbox) preview(ctx context.Context, q db.Queryer, items []Item) error 
 			return err
 		}
 		for _, it := range group {
-			if reason, ok := dropped[it.RecipientID]; ok {
+			reason, ok := dropped[it.RecipientID]
+			if why, never := people[it.RecipientID].Undeliverable(); never {
+				reason, ok = why, true
+			}
+			if ok {
 				it.DroppedReason = "would be dropped: " + reason
 			}
 			w := texts[it.RecipientID]
@@ -258,12 +288,14 @@ func (o *Outbox) preview(ctx context.Context, q db.Queryer, items []Item) error 
 	return nil
 }
 
-func list(ctx context.Context, q db.Queryer, to string, before int64, limit int) ([]Item, error) {
+func list(ctx context.Context, q db.Queryer, f Filter, before int64, limit int) ([]Item, error) {
 	query := `SELECT ` + itemColumns + ` FROM outbox WHERE 1=1`
 	var args []any
-	if to != "" {
-		query += ` AND to_addr = ?`
-		args = append(args, to)
+	for _, c := range [...]struct{ col, v string }{{"to_addr", f.To}, {"kind", f.Kind}, {"state", f.State}} {
+		if c.v != "" {
+			query += ` AND ` + c.col + ` = ?`
+			args = append(args, c.v)
+		}
 	}
 	if before > 0 {
 		query += ` AND id < ?`

@@ -256,6 +256,9 @@ func (s *SignIn) GoogleSession(ctx context.Context, email string) (Person, strin
 	if err != nil {
 		return Person{}, "", err
 	}
+	if !p.Active() {
+		return Person{}, "", errDeactivated(p.Email)
+	}
 	value, err := StartSession(ctx, s.DB, p.ID, s.Clock.Now())
 	return p, value, err
 }

@@ -31,7 +31,13 @@ type Person struct {
 	Operator  bool      `db:"operator" json:"operator"`
 	Vouched   bool      `db:"vouched" json:"-"` // added by an operator: may be invited from outside --domains
 	CreatedAt time.Time `db:"created_at" json:"-"`
+	// DeactivatedAt is when an operator deactivated them (nil: active).
+	// A pointer, so a Person read without the column counts as active.
+	DeactivatedAt *time.Time `db:"deactivated_at" json:"deactivated_at,omitempty"`
 }
+
+// Active reports whether p may sign in and be emailed.
+func (p Person) Active() bool { return p.DeactivatedAt == nil }
 
 // Actor is who asks for a change: a signed-in person, an operator, or
 // (PersonID 0, Operator true) the command line acting for the operator.
@@ -82,10 +88,10 @@ func NormalizeEmail(s string) string {
 	return strings.ToLower(s)
 }
 
-const columns = `id, email, name, time_zone, work_start, work_end, work_days, digest, operator, vouched, created_at`
+const columns = `id, email, name, time_zone, work_start, work_end, work_days, digest, operator, vouched, created_at, deactivated_at`
 
 // prefixed is columns of people p, for the package's joins.
-const prefixed = `p.id, p.email, p.name, p.time_zone, p.work_start, p.work_end, p.work_days, p.digest, p.operator, p.vouched, p.created_at`
+const prefixed = `p.id, p.email, p.name, p.time_zone, p.work_start, p.work_end, p.work_days, p.digest, p.operator, p.vouched, p.created_at, p.deactivated_at`
 
 // Ensure returns the person with email, creating them if new with name and
 // time zone tz ("" for the installation's default, which is what everyone
@@ -247,17 +253,17 @@ func Operators(ctx context.Context, q db.Queryer) ([]Person, error) {
 	return out, nil
 }
 
-// SetOperators makes the people with emails operators, and nobody else.
+// SetOperators makes the people with emails operators (active ones: the
+// flag is how an operator locked out gets back in). It only adds: people
+// made operators on the People page stay operators across restarts, and
+// someone is unmade there, not by leaving them off the flag.
 func SetOperators(ctx context.Context, q db.Queryer, emails []string, now time.Time) error {
-	if _, err := q.ExecContext(ctx, `UPDATE people SET operator = FALSE WHERE operator = TRUE`); err != nil {
-		return fmt.Errorf("reset operators: %w", err)
-	}
 	for _, e := range emails {
 		p, err := Ensure(ctx, q, e, "", "UTC", now)
 		if err != nil {
 			return fmt.Errorf("operators: %w", err)
 		}
-		if _, err := q.ExecContext(ctx, q.Rebind(`UPDATE people SET operator = TRUE, vouched = TRUE WHERE id = ?`), p.ID); err != nil {
+		if _, err := q.ExecContext(ctx, q.Rebind(`UPDATE people SET operator = TRUE, vouched = TRUE, deactivated_at = NULL WHERE id = ?`), p.ID); err != nil {
 			return fmt.Errorf("mark operator %s: %w", e, err)
 		}
 	}
@@ -279,6 +285,7 @@ func (d Directory) Recipients(ctx context.Context, q db.Queryer, ids []int64) (m
 	for id, p := range ps {
 		r := p.Recipient()
 		r.Outside = !d.Org.Allows(p)
+		r.Inactive = !p.Active()
 		out[id] = r
 	}
 	return out, nil

@@ -56,6 +56,11 @@ func Update(ctx context.Context, q db.Queryer, id int64, p Patch) (Person, error
 		if cur.WorkDays, err = parseDays(*p.WorkDays); err != nil {
 			return Person{}, err
 		}
+		// No working day would leave mail with no hours to wait for, so it
+		// would go out at any hour: not what anyone setting days means.
+		if cur.WorkDays == 0 {
+			return Person{}, errs.Errorf(errs.Invalid, "work_days: choose at least one working day")
+		}
 	}
 	if p.Digest != nil {
 		cur.Digest = *p.Digest

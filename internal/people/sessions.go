@@ -32,7 +32,8 @@ func StartSession(ctx context.Context, q db.Queryer, personID int64, now time.Ti
 	return value, nil
 }
 
-// LookupSession finds the live session behind a cookie value.
+// LookupSession finds the live session behind a cookie value. A
+// deactivated person's sessions end with their deactivation.
 func LookupSession(ctx context.Context, q db.Queryer, value string, now time.Time) (Session, bool, error) {
 	if value == "" {
 		return Session{}, false, nil
@@ -42,7 +43,7 @@ func LookupSession(ctx context.Context, q db.Queryer, value string, now time.Tim
 		CSRF string `db:"csrf"`
 	}
 	err := q.GetContext(ctx, &row, q.Rebind(`SELECT `+prefixed+`, s.csrf FROM sessions s JOIN people p ON p.id = s.person_id
-		WHERE s.hash = ? AND s.expires_at > ?`), secret.Hash(value), now)
+		WHERE s.hash = ? AND s.expires_at > ? AND p.deactivated_at IS NULL`), secret.Hash(value), now)
 	if db.IsNoRows(err) {
 		return Session{}, false, nil
 	}
@@ -75,11 +76,12 @@ func NewToken(ctx context.Context, q db.Queryer, personID int64, label string, n
 	return token, nil
 }
 
-// ByToken finds whom an API token belongs to.
+// ByToken finds whom an API token belongs to; a deactivated person's
+// tokens stop working.
 func ByToken(ctx context.Context, q db.Queryer, token string) (Person, error) {
 	var p Person
 	err := q.GetContext(ctx, &p, q.Rebind(`SELECT `+prefixed+` FROM api_tokens t JOIN people p ON p.id = t.person_id
-		WHERE t.hash = ?`), secret.Hash(token))
+		WHERE t.hash = ? AND p.deactivated_at IS NULL`), secret.Hash(token))
 	if db.IsNoRows(err) {
 		return Person{}, errs.Errorf(errs.Unauthorized, "API token is not valid")
 	}

@@ -86,6 +86,9 @@ func (s *SignIn) SendLink(ctx context.Context, email, next, client string) error
 		if err != nil {
 			return err
 		}
+		if !p.Active() {
+			return ErrDeactivated // answered like an unknown address
+		}
 		if err := limits.Hit(ctx, tx, now, "signin:"+p.Email, s.AddressLimit, "sign-in links"); err != nil {
 			return ErrQuietlyLimited
 		}
@@ -103,6 +106,10 @@ func (s *SignIn) SendLink(ctx context.Context, email, next, client string) error
 	}
 	return err
 }
+
+// ErrDeactivated is a person an operator deactivated asking for a link:
+// NotFound, so it is answered like an unknown address, and nothing is sent.
+var ErrDeactivated = errs.Errorf(errs.NotFound, "this person was deactivated by an operator")
 
 // ErrQuietlyLimited is an address sent too many links lately: answered
 // like any other, so it reveals nothing, and no link is sent.
@@ -163,6 +170,10 @@ func (s *SignIn) UseLink(ctx context.Context, token, id string) (string, error) 
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return errs.Errorf(errs.Unauthorized, "this sign-in link was already used; ask for a new one")
+		}
+		// A link sent before its person was deactivated must not work after.
+		if err := checkActive(ctx, tx, c.Person); err != nil {
+			return err
 		}
 		value, err = StartSession(ctx, tx, c.Person, now)
 		return err

@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -94,14 +96,31 @@ func (s *Server) pages(next http.Handler) http.Handler {
 			return
 		}
 		if unsafe(r.Method) {
-			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-			if err := r.ParseForm(); err != nil || !secret.Equal(r.PostForm.Get("csrf"), sess.CSRF) {
+			err := parseForm(w, r)
+			if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
+				http.Error(w, fmt.Sprintf("This form is too large: an uploaded file may be up to %d MB, any other form %d MB. Go back and send less.",
+					maxImport>>20, maxBody>>20), http.StatusRequestEntityTooLarge)
+				return
+			}
+			if err != nil || !secret.Equal(r.PostForm.Get("csrf"), sess.CSRF) {
 				http.Error(w, "This form has expired or did not come from meetingd. Go back, reload the page and try again.", http.StatusForbidden)
 				return
 			}
 		}
 		next.ServeHTTP(w, withSession(r, sess))
 	})
+}
+
+// parseForm reads a page's form. A multipart one (the ICS upload) may be
+// as large as an import; files past maxBody wait on disk, not in memory,
+// and the server removes them when the request is done.
+func parseForm(w http.ResponseWriter, r *http.Request) error {
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		r.Body = http.MaxBytesReader(w, r.Body, maxImport+maxBody)
+		return r.ParseMultipartForm(maxBody)
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	return r.ParseForm()
 }
 
 func unsafe(method string) bool {

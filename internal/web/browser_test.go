@@ -50,21 +50,8 @@ func TestBrowserObjectInLastDay(t *testing.T) {
 	}
 	ta.At(d.ClosesAt.Add(-3 * time.Hour)) // its last day
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromiumPath(t)),
-		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(t.TempDir()))
-	actx, cancel := chromedp.NewExecAllocator(bg, opts...)
-	defer cancel()
-	bctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	// The first call starts the browser and binds its life to its context,
-	// so it gets no timeout; every later step gets one.
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	ctx, cancel := context.WithTimeout(bctx, 90*time.Second)
-	defer cancel()
+	ctx, done := newBrowser(t)
+	defer done()
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 
 	// Ask for a sign-in link.
@@ -146,4 +133,23 @@ func TestBrowserObjectInLastDay(t *testing.T) {
 	if err != nil {
 		t.Fatalf("still signed in after sign-out: %v", err)
 	}
+}
+
+// newBrowser starts Debian's chromium for one test, with any extra options
+// (a time zone, say); done stops it.
+func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) (context.Context, func()) {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromiumPath(t)),
+		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true),
+		chromedp.UserDataDir(t.TempDir()))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(opts, extra...)...)
+	bctx, cancelBrowser := chromedp.NewContext(actx)
+	if err := chromedp.Do(bctx); err != nil { // starts the browser; its life is bctx's
+		cancelBrowser()
+		cancelAlloc()
+		t.Fatalf("start chromium: %v", err)
+	}
+	ctx, cancelTimeout := context.WithTimeout(bctx, 120*time.Second)
+	return ctx, func() { cancelTimeout(); cancelBrowser(); cancelAlloc() }
 }

@@ -88,6 +88,38 @@ type decisionPage struct {
 	Done    string
 	Kind    string // the contribution kind a support or object link preselects
 	Forms   formTarget
+	// MaxExtensions is how often late objections may extend a window.
+	MaxExtensions int
+}
+
+// barSegment is one part of the participation bar: X and W in percent of
+// its width.
+type barSegment struct {
+	X, W        float64
+	Kind, Label string
+}
+
+// Bar splits the participation bar among support, object, commented and
+// not yet, in proportion.
+func (p decisionPage) Bar() []barSegment {
+	s := p.Summary
+	if s.Total == 0 {
+		return nil
+	}
+	var out []barSegment
+	x := 0.0
+	for _, part := range []struct {
+		kind, label string
+		n           int
+	}{{"support", "support", len(s.Support)}, {"object", "object", len(s.Object)}, {"comment", "commented", len(s.Comment)}, {"notyet", "not yet", len(s.NotYet)}} {
+		if part.n == 0 {
+			continue
+		}
+		w := 100 * float64(part.n) / float64(s.Total)
+		out = append(out, barSegment{X: x, W: w, Kind: part.kind, Label: fmt.Sprintf("%d %s", part.n, part.label)})
+		x += w
+	}
+	return out
 }
 
 // OlderComments is the link to the page of comments after those shown.
@@ -125,7 +157,7 @@ func (s *Server) decisionPage(w http.ResponseWriter, r *http.Request) {
 	}
 	b := s.baseFor(r, v.Title)
 	s.render(w, r, http.StatusOK, "dash.decision", decisionPage{Base: b, View: v, IsOwner: b.Me.ID == v.OwnerID,
-		Done: r.URL.Query().Get("done"), Forms: formTarget{Action: fmt.Sprintf("/decisions/%d", id), Name: "csrf", Value: b.CSRF}})
+		Done: r.URL.Query().Get("done"), Forms: formTarget{Action: fmt.Sprintf("/decisions/%d", id), Name: "csrf", Value: b.CSRF}, MaxExtensions: s.Decisions.Cfg.MaxExtensions})
 }
 
 func (s *Server) decisionForm(w http.ResponseWriter, r *http.Request) {
@@ -223,7 +255,7 @@ func (s *Server) decidePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, "decide", decisionPage{Base: s.baseAs(p, v.Title), View: v, IsOwner: p.ID == v.OwnerID,
-		Done: q.Get("done"), Kind: q.Get("kind"), Forms: formTarget{Action: "/decide", Name: "t", Value: token}})
+		Done: q.Get("done"), Kind: q.Get("kind"), Forms: formTarget{Action: "/decide", Name: "t", Value: token}, MaxExtensions: s.Decisions.Cfg.MaxExtensions})
 }
 
 // decideForm does what the decide page's forms ask, as the link's reader.

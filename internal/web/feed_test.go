@@ -93,3 +93,25 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+// Someone who subscribes before they have any meeting or decision gets an
+// empty calendar, not an error.
+func TestEmptyFeedIsACalendar(t *testing.T) {
+	ta := newTestApp(t, "", t0)
+	var out map[string]string
+	if code := ta.Call("GET", "/api/v1/me/feed", ta.Token("new@example.com"), "", nil, &out); code != 200 {
+		t.Fatalf("feed url: %d", code)
+	}
+	resp, err := http.Get(out["url"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("empty feed: %d", resp.StatusCode)
+	}
+	cal, err := ics.ParseCalendar(resp.Body)
+	if err != nil || len(cal.Events()) != 0 {
+		t.Fatalf("empty feed: %v, %d events", err, len(cal.Events()))
+	}
+}

@@ -16,7 +16,7 @@ const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 's
 
 // tokenPaths are the pages whose address carries a secret (a signed link,
 // a feed's token): a link followed from them must not pass it on.
-var tokenPaths = []string{"/notes/", "/publish", "/decide", "/signin/link", "/feed/"}
+var tokenPaths = []string{"/notes/", "/publish", "/async", "/decide", "/signin/link", "/feed/"}
 
 // secureHeaders sets, on every answer, the headers a security review expects.
 func (s *Server) secureHeaders(next http.Handler) http.Handler {

@@ -49,7 +49,9 @@ type meetingPage struct {
 	meetings.OccurrenceView
 	Decisions []linkedDecision
 	Done      string
-	Started   bool // the pre-read can no longer be published
+	Started   bool           // the pre-read can no longer be published
+	Editable  bool           // the viewer may edit and cancel it (built-in calendar)
+	NewItem   actionItemForm // the new action item form, as typed when refused
 }
 
 func (s *Server) meetingPage(w http.ResponseWriter, r *http.Request) {
@@ -58,24 +60,35 @@ func (s *Server) meetingPage(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
-	v, err := s.Meetings.View(r.Context(), actor(r), id)
+	p, err := s.meetingPageFor(r, id)
 	if err != nil {
 		s.pageError(w, r, err)
 		return
+	}
+	s.render(w, r, http.StatusOK, "dash.meeting", p)
+}
+
+// meetingPageFor builds occurrence id's page for the viewer.
+func (s *Server) meetingPageFor(r *http.Request, id int64) (meetingPage, error) {
+	v, err := s.Meetings.View(r.Context(), actor(r), id)
+	if err != nil {
+		return meetingPage{}, err
 	}
 	p := meetingPage{Base: s.baseFor(r, v.Title), OccurrenceView: v, Done: r.URL.Query().Get("done")}
 	p.Started = !p.Now.Before(v.StartsAt)
 	// The doc link on the dashboard is signed for the viewer, as in emails.
 	p.NotesURL = s.Meetings.NotesLink(v.SeriesID, p.Me.ID, v.ID, p.Now)
+	if p.Editable, err = s.editable(r.Context(), p.Me, v); err != nil {
+		return meetingPage{}, err
+	}
 	list, err := s.Decisions.List(r.Context(), actor(r), decisions.Filter{OccurrenceID: id}, nil, 200)
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return meetingPage{}, err
 	}
 	for _, d := range list {
 		p.Decisions = append(p.Decisions, linkedDecision{ID: d.ID, Title: d.Title, State: d.State})
 	}
-	s.render(w, r, http.StatusOK, "dash.meeting", p)
+	return p, nil
 }
 
 func (s *Server) attendanceForm(w http.ResponseWriter, r *http.Request) {

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"meetingd/internal/db"
 	"meetingd/internal/errs"
 	"meetingd/internal/mail"
+	"meetingd/internal/people"
 )
 
 // operatorsOnly refuses everyone but operators.
@@ -69,29 +71,50 @@ func (s *Server) outbox(w http.ResponseWriter, r *http.Request) {
 
 type outboxPage struct {
 	Base
-	Items []mail.Item
-	Next  int64
+	Items  []mail.Item
+	Filter mail.Filter
+	Path   string // /outbox or /admin/outbox: where the filters and "Older" go
+	Older  string // the next page's address, "" at the end
+	States []string
 }
 
-// outboxPage is the operators' outbox page: every email, newest first.
+// outboxStates are the states an email can be in, for the page's filter.
+var outboxStates = []string{"pending", "sent", "kept", "dropped", "failed"}
+
+// outboxPage is the operators' outbox page: every email, newest first,
+// filtered by address, kind and state.
 func (s *Server) outboxPage(w http.ResponseWriter, r *http.Request) {
 	b := s.baseFor(r, "Outbox")
 	if !b.Me.Operator {
 		s.pageError(w, r, errs.Errorf(errs.Forbidden, "only operators may read the outbox"))
 		return
 	}
+	q := r.URL.Query()
+	f := mail.Filter{To: people.NormalizeEmail(q.Get("to")), Kind: strings.TrimSpace(q.Get("kind")), State: q.Get("state")}
 	// The page's "Older" link carries the last id shown.
-	before, _ := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
-	items, err := s.Outbox.List(r.Context(), s.DB, r.URL.Query().Get("to"), before, 101)
+	before, _ := strconv.ParseInt(q.Get("before"), 10, 64)
+	items, err := s.Outbox.Find(r.Context(), s.DB, f, before, 101)
 	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
-	p := outboxPage{Base: b, Items: items}
+	p := outboxPage{Base: b, Items: items, Filter: f, Path: r.URL.Path, States: outboxStates}
 	if len(items) > 100 {
-		p.Items, p.Next = items[:100], items[99].ID
+		p.Items = items[:100]
+		p.Older = olderURL(r.URL.Path, f, items[99].ID)
 	}
 	s.render(w, r, http.StatusOK, "dash.outbox", p)
+}
+
+// olderURL is the outbox's next page, keeping its filters.
+func olderURL(path string, f mail.Filter, before int64) string {
+	v := url.Values{"before": {strconv.FormatInt(before, 10)}}
+	for k, s := range map[string]string{"to": f.To, "kind": f.Kind, "state": f.State} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	return path + "?" + v.Encode()
 }
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {

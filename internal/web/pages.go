@@ -40,6 +40,9 @@ type Base struct {
 	CSRF  string
 	Loc   *time.Location
 	Now   time.Time
+	// Refresh, when set, reloads the page every Refresh seconds (a
+	// running import's progress): no JavaScript needed.
+	Refresh int
 }
 
 // baseFor builds the page base for a request that passed pages.

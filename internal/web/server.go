@@ -58,6 +58,8 @@ type Server struct {
 	oidc       *people.OIDC        // nil unless sign-in with Google is on
 	oidcClient *http.Client
 	handler    http.Handler
+
+	insightsKept insightsCache // /insights numbers, kept briefly (insights_cache.go)
 }
 
 // oidcTimeout bounds every request to the identity provider.
