@@ -33,6 +33,26 @@ func TestBrowserWholeFlow(t *testing.T) {
 			}
 		}
 	}
+	// Every field has a label (or an aria-label) and every table headers.
+	accessible := func(what string) {
+		t.Helper()
+		js := `(() => {
+			const bad = [];
+			for (const el of document.querySelectorAll('input:not([type=hidden]):not([type=submit]), select, textarea')) {
+				const labelled = (el.id && document.querySelector('label[for="' + el.id + '"]')) || el.closest('label') ||
+					el.getAttribute('aria-label') || el.getAttribute('aria-labelledby');
+				if (!labelled) bad.push((el.name || el.id || el.tagName) + ' has no label');
+			}
+			for (const tb of document.querySelectorAll('table')) {
+				if (!tb.querySelector('th')) bad.push('table ' + (tb.id || '') + ' has no headers');
+			}
+			return bad;
+		})()`
+		bad, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](js))
+		if err != nil || len(bad) > 0 {
+			t.Errorf("%s: %v %v", what, bad, err)
+		}
+	}
 	signIn := func(email string) {
 		t.Helper()
 		link := ta.signInLink(t, browser(), email) // the link the email carries
@@ -64,10 +84,12 @@ func TestBrowserWholeFlow(t *testing.T) {
 		t.Fatalf("fill the meeting form: %v", err)
 	}
 	fits("the new meeting form")
+	accessible("the new meeting form")
 	if err := chromedp.Do(ctx, chromedp.Click(css("#save")), chromedp.WaitVisible(css("#hold-async"))); err != nil {
 		t.Fatalf("create the meeting: %v", err)
 	}
 	fits("the meeting page")
+	accessible("the meeting page")
 	meetingURL, err := chromedp.Run(ctx, chromedp.Location())
 	if err != nil {
 		t.Fatal(err)
@@ -83,6 +105,7 @@ func TestBrowserWholeFlow(t *testing.T) {
 		t.Fatalf("fill the decision form: %v", err)
 	}
 	fits("the new decision form")
+	accessible("the new decision form")
 	if err := chromedp.Do(ctx, chromedp.Click(css("#open-decision")), chromedp.WaitVisible(css("#summary"))); err != nil {
 		t.Fatalf("open the decision: %v", err)
 	}
@@ -92,6 +115,7 @@ func TestBrowserWholeFlow(t *testing.T) {
 	}
 	decisionURL, _, _ = strings.Cut(decisionURL, "?")
 	fits("the decision page")
+	accessible("the decision page")
 
 	// 3. Ben signs in through his emailed link and objects.
 	signOut()
@@ -129,6 +153,7 @@ func TestBrowserWholeFlow(t *testing.T) {
 		t.Fatalf("open insights: %v", err)
 	}
 	fits("insights")
+	accessible("insights")
 	title, _ := chromedp.Run(ctx, chromedp.Title())
 	if !strings.Contains(title, "Insights") {
 		t.Errorf("insights page title %q", title)
@@ -138,5 +163,6 @@ func TestBrowserWholeFlow(t *testing.T) {
 			t.Fatalf("open %s: %v", page, err)
 		}
 		fits(page)
+		accessible(page)
 	}
 }
