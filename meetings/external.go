@@ -97,6 +97,7 @@ type OccurrenceRef struct {
 	TimeZone     string       `db:"time_zone"`
 	Cancelled    bool         `db:"cancelled"`
 	PreReadState string       `db:"pre_read_state"`
+	HeldAsync    bool         `db:"held_async"`
 	Section      Section      `db:"-"`
 	Attendees    []Attendee   `db:"-"`
 	ActionItems  []ActionItem `db:"-"`
@@ -107,7 +108,7 @@ type OccurrenceRef struct {
 func SeriesOccurrences(ctx context.Context, q db.Queryer, seriesID int64) ([]OccurrenceRef, error) {
 	var out []OccurrenceRef
 	err := q.SelectContext(ctx, &out, q.Rebind(`SELECT id, series_id, recurrence_id, title, starts_at, ends_at, time_zone,
-		cancelled, pre_read_state FROM occurrences WHERE series_id = ? ORDER BY starts_at`), seriesID)
+		cancelled, pre_read_state, held_async FROM occurrences WHERE series_id = ? ORDER BY starts_at`), seriesID)
 	if err != nil {
 		return nil, fmt.Errorf("occurrences of series %d: %w", seriesID, err)
 	}

@@ -436,8 +436,10 @@ func (w *syncTx) cancel(ctx context.Context, seriesID int64, rid string) error {
 		return err
 	}
 	var ids []int64
+	// A meeting held async had its call cancelled in its calendar on
+	// purpose (by meetingd): the async work goes on, so it stays.
 	err := w.q.SelectContext(ctx, &ids, w.q.Rebind(`UPDATE occurrences SET cancelled = TRUE, updated_at = ?
-		WHERE series_id = ? AND recurrence_id = ? AND cancelled = FALSE RETURNING id`), w.now, seriesID, rid)
+		WHERE series_id = ? AND recurrence_id = ? AND cancelled = FALSE AND held_async = FALSE RETURNING id`), w.now, seriesID, rid)
 	if err != nil {
 		return fmt.Errorf("cancel occurrence: %w", err)
 	}

@@ -69,6 +69,7 @@ type docState struct {
 	doc        *docRow
 	master     *gcalendar.Event
 	exceptions []*gcalendar.Event // the master's stored exceptions, not cancelled
+	cancelled  map[string]bool    // ids of the master's cancelled instances
 	occs       []meetings.OccurrenceRef
 	sections   map[int64]*sectionRow // occurrences with a section (or one being added)
 	pending    bool                  // a section was being added when a run stopped
@@ -212,6 +213,9 @@ func (g *Source) docWork(ctx context.Context, cl *googleClient, st *docState) er
 	if err := g.patchEvents(ctx, cl, st); err != nil {
 		return err
 	}
+	if err := g.cancelHeldAsync(ctx, cl, st); err != nil {
+		return err
+	}
 	if err := g.share(ctx, cl, st); err != nil {
 		return err
 	}
@@ -222,7 +226,7 @@ func (g *Source) docWork(ctx context.Context, cl *googleClient, st *docState) er
 // none to do (not a Google series, not organized by its calendar, the
 // calendar stopped, the series deleted before it had a doc).
 func (g *Source) docState(ctx context.Context, seriesID int64) (*docState, bool, error) {
-	st := &docState{seriesID: seriesID, sections: map[int64]*sectionRow{}}
+	st := &docState{seriesID: seriesID, sections: map[int64]*sectionRow{}, cancelled: map[string]bool{}}
 	row, err := meetings.SeriesByID(ctx, g.DB, seriesID)
 	if errs.Code(err) == errs.NotFound {
 		return nil, false, nil
@@ -250,6 +254,8 @@ func (g *Source) docState(ctx context.Context, seriesID int64) (*docState, bool,
 			st.master = e
 		case e.RecurringEventId == st.uid && e.Status != "cancelled":
 			st.exceptions = append(st.exceptions, e)
+		case e.RecurringEventId == st.uid:
+			st.cancelled[e.Id] = true
 		}
 	}
 	if st.master == nil || !organizedBy(st.master, st.cal.GoogleID) {

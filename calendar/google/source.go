@@ -85,6 +85,9 @@ type Config struct {
 	// in; "" creates blank docs.
 	TemplateDoc string
 	ShareRole   string // what attendees may do in the doc: writer or commenter
+	// SendUpdates is whom Google tells when meetingd cancels the call of a
+	// meeting held async: all, externalOnly or none.
+	SendUpdates string
 	BaseURL     string // this service's public URL: OAuth redirect, links in docs
 	// WebhookURL receives push notifications; "" means no public URL, so
 	// calendars are polled every Poll instead.
@@ -127,7 +130,7 @@ type Config struct {
 // DefaultConfig has the defaults; Calendars and credentials are the
 // operator's.
 func DefaultConfig() Config {
-	return Config{ShareRole: "writer", Poll: 5 * time.Minute, SafetyPoll: 6 * time.Hour,
+	return Config{ShareRole: "writer", SendUpdates: "all", Poll: 5 * time.Minute, SafetyPoll: 6 * time.Hour,
 		Past: 30 * 24 * time.Hour, Horizon: 180 * 24 * time.Hour, SectionAhead: 14 * 24 * time.Hour,
 		ChannelTTL: 7 * 24 * time.Hour, RenewBefore: 6 * time.Hour, PreReadCheckAhead: 5 * time.Minute,
 		DocPoll: time.Minute, ShareTries: 4, ShareRetry: 5 * time.Minute,
@@ -182,6 +185,9 @@ func (g *Source) checkConfig() error {
 			return fmt.Errorf("google: calendar id %q is empty or repeated", c.ID)
 		}
 		seen[c.ID] = true
+	}
+	if cfg.SendUpdates != "all" && cfg.SendUpdates != "externalOnly" && cfg.SendUpdates != "none" {
+		return fmt.Errorf("google: sendUpdates %q is not all, externalOnly or none", cfg.SendUpdates)
 	}
 	if cfg.ShareRole != "writer" && cfg.ShareRole != "commenter" {
 		return fmt.Errorf("google: share role %q is not writer or commenter", cfg.ShareRole)

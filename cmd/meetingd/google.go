@@ -23,6 +23,7 @@ type googleSettings struct {
 	Endpoint    string
 	TemplateDoc string
 	ShareRole   string
+	SendUpdates string
 	Webhook     string
 	Poll        time.Duration
 	SafetyPoll  time.Duration
@@ -40,6 +41,7 @@ func (c *config) registerGoogle(fs *flag.FlagSet) {
 	str(fs, &g.Endpoint, "google-endpoint", "", "base URL serving Google's APIs and OAuth, for tests and proxies (default: Google)")
 	str(fs, &g.TemplateDoc, "google-template-doc", "", "Drive id of the notes template doc; empty makes blank docs")
 	str(fs, &g.ShareRole, "google-share-role", "writer", "what attendees may do in a notes doc: writer or commenter")
+	str(fs, &g.SendUpdates, "google-send-updates", "all", "whom Google tells when a meeting held async has its event cancelled: all, externalOnly or none")
 	str(fs, &g.Webhook, "google-webhook", "", "URL Google posts push notifications to (default: --base-url"+google.NotifyPath+" if it is public https; none: poll)")
 	dur(fs, &g.Poll, "google-poll", 5*time.Minute, "how often Google calendars are polled without push")
 	dur(fs, &g.SafetyPoll, "google-safety-poll", 6*time.Hour, "how often Google calendars are polled with push, as a safety net")
@@ -73,7 +75,7 @@ func googleConfig(s googleSettings, baseURL string) (*google.Config, error) {
 			return nil, fmt.Errorf("--google-token-key must be 64 hex digits (a 256-bit key), e.g. from `openssl rand -hex 32`")
 		}
 	}
-	cfg.Endpoint, cfg.TemplateDoc, cfg.ShareRole = s.Endpoint, s.TemplateDoc, s.ShareRole
+	cfg.Endpoint, cfg.TemplateDoc, cfg.ShareRole, cfg.SendUpdates = s.Endpoint, s.TemplateDoc, s.ShareRole, s.SendUpdates
 	cfg.BaseURL, cfg.WebhookURL = baseURL, s.Webhook
 	if cfg.WebhookURL == "" && publicHTTPS(baseURL) {
 		cfg.WebhookURL = strings.TrimRight(baseURL, "/") + google.NotifyPath

@@ -35,7 +35,11 @@ type decisionRows []decisionRow
 func (s *Server) decisionRows(b Base, ds []decisions.Decision) decisionRows {
 	rows := make(decisionRows, len(ds))
 	for i, d := range ds {
-		r := decisionRow{ID: d.ID, Title: d.Title, Owner: d.OwnerEmail, State: d.State, Reason: d.Rationale,
+		owner := d.OwnerName
+		if owner == "" {
+			owner = d.OwnerEmail
+		}
+		r := decisionRow{ID: d.ID, Title: d.Title, Owner: owner, State: d.State, Reason: d.Rationale,
 			Open: d.State == decisions.Open, Needs: needsWords[d.Reason]}
 		if r.Open {
 			r.Soon, r.Left, r.Closes = templates.Soon(d.ClosesAt, b.Now), templates.Left(d.ClosesAt, b.Now), templates.When(d.ClosesAt, b.Loc)

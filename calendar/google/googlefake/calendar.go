@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	gcal "google.golang.org/api/calendar/v3"
@@ -76,7 +77,13 @@ func (s *Server) Instance(calID, masterID string, originalStart time.Time) *gcal
 	if master == nil {
 		panic("googlefake: no event " + masterID)
 	}
-	ev := fromMap(master.data)
+	return instanceOf(master.data, masterID, originalStart)
+}
+
+// instanceOf is the instance of a recurring master at originalStart, as
+// Google serves one that has no exception stored (under s.mu).
+func instanceOf(masterData map[string]any, masterID string, originalStart time.Time) *gcal.Event {
+	ev := fromMap(masterData)
 	tz := ev.Start.TimeZone
 	loc, err := time.LoadLocation(tz)
 	if err != nil {
@@ -367,6 +374,9 @@ func (s *Server) eventsPatch(c *call) (int, any, error) {
 	}
 	e := cal.events[c.path["eventId"]]
 	if e == nil {
+		e = s.virtualInstance(cal, c.path["eventId"])
+	}
+	if e == nil {
 		return 0, nil, errorf(404, "notFound", "Not Found")
 	}
 	if m := c.header.Get("If-Match"); m != "" && m != e.data["etag"] {
@@ -443,4 +453,21 @@ func (s *Server) Events(calID string) []*gcal.Event {
 		out = append(out, fromMap(cal.events[id].data))
 	}
 	return out
+}
+
+// virtualInstance is, for an instance id ("<master>_20261117T090000Z") of a
+// stored recurring master, that instance as Google would serve it, stored
+// as an exception so it can be patched; nil for any other id.
+func (s *Server) virtualInstance(cal *fakeCalendar, id string) *storedEvent {
+	masterID, at, ok := strings.Cut(id, "_")
+	if !ok {
+		return nil
+	}
+	master := cal.events[masterID]
+	orig, err := time.Parse("20060102T150405Z", at)
+	if master == nil || err != nil || master.data["recurrence"] == nil {
+		return nil
+	}
+	s.storeEvent(cal, toMap(instanceOf(master.data, masterID, orig)))
+	return cal.events[id]
 }
