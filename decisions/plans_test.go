@@ -23,7 +23,7 @@ func TestNeedsInputUsesIndexes(t *testing.T) {
 		if paged {
 			args = append(args, t0, t0, 1)
 		}
-		details := dbtest.QueryPlan(t, h.DB, decisions.NeedsInputQuery(paged), append(args, 50)...)
+		details := dbtest.QueryPlan(t, h.DB, decisions.NeedsInputQuery(h.DB, paged), append(args, 50)...)
 		plan := strings.Join(details, "\n")
 		for _, bad := range []string{"SCAN i", "SCAN d", "SCAN c", "SCAN decisions", "SCAN decision_invitees", "SCAN contributions"} {
 			for _, line := range details {

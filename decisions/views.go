@@ -107,10 +107,10 @@ func (s *Service) List(ctx context.Context, a people.Actor, f Filter, after *db.
 		return nil, errs.Errorf(errs.Invalid, "state %q is not one of open, contested, accepted, rejected, deferred, withdrawn", f.State)
 	}
 	t, id := "d", "d.id" // the table whose state and times the query filters and orders by
-	query, args := `SELECT `+decisionColumns+` FROM decisions d WHERE 1=1`, []any{}
+	query, args := `SELECT `+columnsOf(s.DB)+` FROM decisions d`+ownerJoin+` WHERE 1=1`, []any{}
 	if !a.Operator {
 		t, id = "i", "i.decision_id"
-		query = `SELECT ` + decisionColumns + ` FROM decision_invitees i JOIN decisions d ON d.id = i.decision_id
+		query = `SELECT ` + columnsOf(s.DB) + ` FROM decision_invitees i JOIN decisions d ON d.id = i.decision_id` + ownerJoin + `
 			WHERE i.person_id = ?`
 		args = append(args, a.PersonID)
 	}
@@ -137,7 +137,7 @@ func (s *Service) List(ctx context.Context, a people.Actor, f Filter, after *db.
 		args = append(args, after.At, after.At, after.ID)
 	}
 	query += ` ORDER BY ` + t + `.closes_at, ` + id + ` LIMIT ?`
-	return s.query(ctx, s.DB, query, append(args, limit))
+	return s.query(ctx, s.DB, query, append(args, limit), limit)
 }
 
 // Why a decision needs someone, as NeedsInput gives it.
@@ -162,25 +162,24 @@ func (s *Service) NeedsInput(ctx context.Context, personID int64, after *db.Curs
 	if after != nil {
 		args = append(args, after.At, after.At, after.ID)
 	}
-	return s.query(ctx, s.DB, needsInputQuery(after != nil), append(args, limit))
+	return s.query(ctx, s.DB, needsInputQuery(s.DB, after != nil), append(args, limit), limit)
 }
-
-// needsColumns are decisionColumns with the id and close time read from the
-// invitee row (the same values, kept in step), so each half's order is its
-// index's and the merge sorts nothing.
-var needsColumns = strings.NewReplacer("d.id,", "i.decision_id AS id,", "d.closes_at,", "i.closes_at AS closes_at,").Replace(decisionColumns)
 
 // needsInputQuery is two index-ordered halves, merged: the owner's
 // contested decisions closed in the past, so they come first; then the
 // open ones.
-func needsInputQuery(paged bool) string {
+func needsInputQuery(q dialect, paged bool) string {
+	// The id and close time are the invitee row's (the same values, kept
+	// in step), so each half's order is its index's and the merge sorts
+	// nothing.
+	columns := listColumns(q, "i.decision_id", "i.closes_at")
 	page := ""
 	if paged {
 		page = ` AND (i.closes_at > ? OR (i.closes_at = ? AND i.decision_id > ?))`
 	}
-	outcome := `SELECT ` + needsColumns + needsSelection + ` FROM decision_invitees i JOIN decisions d ON d.id = i.decision_id
+	outcome := `SELECT ` + columns + needsSelection + ` FROM decision_invitees i JOIN decisions d ON d.id = i.decision_id` + ownerJoin + `
 		WHERE i.person_id = ? AND i.state = 'contested' AND +d.owner_id = ?` + page // unary +: walk the invitee index, in order
-	open := `SELECT ` + needsColumns + needsSelection + ` FROM decision_invitees i JOIN decisions d ON d.id = i.decision_id
+	open := `SELECT ` + columns + needsSelection + ` FROM decision_invitees i JOIN decisions d ON d.id = i.decision_id` + ownerJoin + `
 		WHERE i.person_id = ? AND i.state = 'open' AND i.closes_at > ? AND (
 			(d.owner_id <> ? AND NOT EXISTS (SELECT 1 FROM contributions c WHERE c.decision_id = i.decision_id AND c.author_id = ?))
 			OR (d.owner_id = ? AND EXISTS (SELECT 1 FROM contributions c WHERE c.decision_id = i.decision_id
@@ -191,10 +190,10 @@ func needsInputQuery(paged bool) string {
 // RecentlyClosed lists closed decisions a may see, latest first.
 func (s *Service) RecentlyClosed(ctx context.Context, a people.Actor, after *db.Cursor, limit int) ([]Decision, error) {
 	t, id := "d", "d.id"
-	query, args := `SELECT `+decisionColumns+` FROM decisions d WHERE d.closed_at IS NOT NULL`, []any{}
+	query, args := `SELECT `+columnsOf(s.DB)+` FROM decisions d`+ownerJoin+` WHERE d.closed_at IS NOT NULL`, []any{}
 	if !a.Operator {
 		t, id = "i", "i.decision_id"
-		query = `SELECT ` + decisionColumns + ` FROM decision_invitees i JOIN decisions d ON d.id = i.decision_id
+		query = `SELECT ` + columnsOf(s.DB) + ` FROM decision_invitees i JOIN decisions d ON d.id = i.decision_id` + ownerJoin + `
 			WHERE i.person_id = ? AND i.closed_at IS NOT NULL`
 		args = append(args, a.PersonID)
 	}
@@ -203,21 +202,23 @@ func (s *Service) RecentlyClosed(ctx context.Context, a people.Actor, after *db.
 		args = append(args, after.At, after.At, after.ID)
 	}
 	query += ` ORDER BY ` + t + `.closed_at DESC, ` + id + ` DESC LIMIT ?`
-	return s.query(ctx, s.DB, query, append(args, limit))
+	return s.query(ctx, s.DB, query, append(args, limit), limit)
 }
 
 // OpenOf lists an occurrence's decisions still open, soonest close first.
 func (s *Service) OpenOf(ctx context.Context, q db.Queryer, occurrenceID int64) ([]Decision, error) {
-	return s.query(ctx, q, `SELECT `+decisionColumns+` FROM decisions d WHERE d.occurrence_id = ? AND d.state = 'open'
-		ORDER BY d.closes_at, d.id`, []any{occurrenceID})
+	return s.query(ctx, q, `SELECT `+columnsOf(q)+` FROM decisions d`+ownerJoin+` WHERE d.occurrence_id = ? AND d.state = 'open'
+		ORDER BY d.closes_at, d.id`, []any{occurrenceID}, 0)
 }
 
-func (s *Service) query(ctx context.Context, q db.Queryer, query string, args []any) ([]Decision, error) {
-	var out []Decision
-	if err := q.SelectContext(ctx, &out, q.Rebind(query), args...); err != nil {
+// query reads a list of decisions; query selects listColumns (scan.go)
+// and, unless limit is 0, has LIMIT limit.
+func (s *Service) query(ctx context.Context, q db.Queryer, query string, args []any, limit int) ([]Decision, error) {
+	out, err := scanDecisions(ctx, q, q.Rebind(query), args, limit)
+	if err != nil {
 		return nil, fmt.Errorf("list decisions: %w", err)
 	}
-	return out, nameOwners(ctx, q, out)
+	return out, nil
 }
 
 // Closing is when a decision someone is invited to closes, for their feed.

@@ -7,6 +7,7 @@ package people
 import (
 	"context"
 	"fmt"
+	"math/bits"
 	"net/mail"
 	"strings"
 	"time"
@@ -228,10 +229,14 @@ func ByIDs(ctx context.Context, q db.Queryer, ids []int64) (map[int64]Person, er
 	}
 	for start := 0; start < len(todo); start += 500 {
 		part := todo[start:min(start+500, len(todo))]
-		query := `SELECT ` + columns + ` FROM people WHERE id IN (?` + strings.Repeat(", ?", len(part)-1) + `)`
-		args := make([]any, len(part))
-		for i, id := range part {
-			args[i] = id
+		// The list is padded with its last id to a power of two: a few
+		// query shapes, not one per count, so the driver's statement
+		// cache keeps them compiled.
+		size := min(1<<bits.Len(uint(len(part)-1)), 500)
+		query := `SELECT ` + columns + ` FROM people WHERE id IN (?` + strings.Repeat(", ?", size-1) + `)`
+		args := make([]any, size)
+		for i := range args {
+			args[i] = part[min(i, len(part)-1)]
 		}
 		var ps []Person
 		if err := q.SelectContext(ctx, &ps, q.Rebind(query), args...); err != nil {

@@ -65,7 +65,7 @@ func (s *Server) listDecisions(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	page(w, "decisions", list, limit, byClose)
+	pageDecisions(w, list, limit, byClose)
 }
 
 func (s *Server) needsInput(w http.ResponseWriter, r *http.Request) {
@@ -79,7 +79,7 @@ func (s *Server) needsInput(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	page(w, "decisions", list, limit, byClose)
+	pageDecisions(w, list, limit, byClose)
 }
 
 func (s *Server) recentlyClosed(w http.ResponseWriter, r *http.Request) {
@@ -93,7 +93,7 @@ func (s *Server) recentlyClosed(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	page(w, "decisions", list, limit, byClosed)
+	pageDecisions(w, list, limit, byClosed)
 }
 
 func (s *Server) getDecision(w http.ResponseWriter, r *http.Request) {
