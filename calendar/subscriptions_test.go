@@ -1,13 +1,11 @@
 package calendar_test
 
 import (
-	"bytes"
 	"context"
 	"net"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,30 +24,12 @@ type subsApp struct {
 	*apptest.App
 	Subs *calendar.Subscriptions
 	Feed *feedServer
-	Log  *syncBuffer
-}
-
-// syncBuffer is a log the app writes while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	Log  *apptest.Logs
 }
 
 func newSubsApp(t testing.TB, cfg calendar.SubscriptionConfig) *subsApp {
 	t.Helper()
-	log := &syncBuffer{}
+	log := &apptest.Logs{}
 	f := newFeedServer(t)
 	cfg.HTTPClient = f.Client()
 	// The app wires its subscriptions as serve does: on its worker.

@@ -31,12 +31,7 @@ func (s *Service) asyncLink(o Occurrence, personID int64) string {
 // AsyncReader checks a "hold it async" link and returns whom it was sent to
 // and its occurrence.
 func (s *Service) AsyncReader(ctx context.Context, token string) (people.Person, int64, error) {
-	c, err := s.Links.Verify(token, ActionAsync, s.Clock.Now())
-	if err != nil {
-		return people.Person{}, 0, err
-	}
-	p, err := people.ByID(ctx, s.DB, c.Person)
-	return p, c.Subject, err
+	return s.occurrenceLink(ctx, token, ActionAsync)
 }
 
 // MailHeldAsync tells every attendee the meeting is held async, with the

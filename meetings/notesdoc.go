@@ -96,7 +96,13 @@ func (s *Service) EditNotes(ctx context.Context, token string, seriesID, occID i
 // PublishReader checks a publish link and returns whom it was sent to and
 // the occurrence whose pre-read it publishes.
 func (s *Service) PublishReader(ctx context.Context, token string) (people.Person, int64, error) {
-	c, err := s.Links.Verify(token, ActionPublish, s.Clock.Now())
+	return s.occurrenceLink(ctx, token, ActionPublish)
+}
+
+// occurrenceLink checks a signed link for action on an occurrence and
+// returns whom it was sent to and the occurrence.
+func (s *Service) occurrenceLink(ctx context.Context, token, action string) (people.Person, int64, error) {
+	c, err := s.Links.Verify(token, action, s.Clock.Now())
 	if err != nil {
 		return people.Person{}, 0, err
 	}

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,31 +29,14 @@ type davApp struct {
 	*apptest.App
 	Src *caldav.Source
 	Rad *radicale
-	Log *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	Log *apptest.Logs
 }
 
 func newDavApp(t testing.TB) *davApp {
 	t.Helper()
 	rad := startRadicale(t)
 	rad.mkcalendar(t, "/ana/work/", "Work")
-	log := &syncBuffer{}
+	log := &apptest.Logs{}
 	// The app wires its CalDAV source as serve does: on its worker.
 	a := apptest.New(t, t0, apptest.Log(log), apptest.Config(func(c *app.Config) { c.CalDAV.Key = testKey }))
 	return &davApp{App: a, Src: a.CalDAV, Rad: rad, Log: log}

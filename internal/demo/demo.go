@@ -41,6 +41,47 @@ var demoTeam = []demoPerson{
 // other settings apply. The week is the one just past, so it ends now and
 // serve carries on from where it stopped.
 func Run(ctx context.Context, cfg app.Config, speed, length time.Duration, keep string, out io.Writer) error {
+	start := time.Now().UTC().Add(-length).Truncate(time.Hour)
+	c := clock.NewAccelerated(start, float64(speed/time.Second))
+	fmt.Fprintf(out, "meetingd demo: a team of %d across five time zones, %s of virtual time per second.\n", len(demoTeam), speed)
+	return play(ctx, cfg, c, start, length, keep, out, func(ctx context.Context, a *app.App, step func(time.Time)) {
+		// In real time: the worker runs on its own, and the script looks
+		// at the clock every 50 ms.
+		ctx, cancel := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { defer wg.Done(); a.Worker.Run(ctx) }()
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for c.Now().Before(start.Add(length)) && ctx.Err() == nil {
+			<-tick.C
+			step(c.Now())
+		}
+		cancel()
+		wg.Wait()
+	})
+}
+
+// Play plays the same week on a fake clock set to its start, a step of
+// virtual time at a time, running what falls due after each: the whole
+// week at once, for tests.
+func Play(ctx context.Context, cfg app.Config, c *clock.Fake, length, step time.Duration, keep string, out io.Writer) error {
+	start := c.Now()
+	return play(ctx, cfg, c, start, length, keep, out, func(ctx context.Context, a *app.App, act func(time.Time)) {
+		for c.Now().Before(start.Add(length)) && ctx.Err() == nil {
+			now := c.Advance(step)
+			if _, err := a.Worker.RunDue(ctx); err != nil {
+				fmt.Fprintf(out, "demo: %v\n", err)
+			}
+			act(now)
+		}
+	})
+}
+
+// play sets the team up on clock c and plays the script with drive, which
+// moves time and calls its step with the time now.
+func play(ctx context.Context, cfg app.Config, c clock.Clock, start time.Time, length time.Duration, keep string, out io.Writer,
+	drive func(context.Context, *app.App, func(time.Time))) error {
 	cfg.DB = keep
 	if keep == "" {
 		dir, err := os.MkdirTemp("", "meetingd-demo-")
@@ -50,8 +91,6 @@ func Run(ctx context.Context, cfg app.Config, speed, length time.Duration, keep 
 		defer os.RemoveAll(dir)
 		cfg.DB = filepath.Join(dir, "demo.db")
 	}
-	start := time.Now().UTC().Add(-length).Truncate(time.Hour)
-	c := clock.NewAccelerated(start, float64(speed/time.Second))
 	say := &demoOut{w: out, c: c}
 	cfg.SMTP, cfg.Google = "", nil
 	cfg.Transport = demoTransport{out: say}
@@ -60,20 +99,13 @@ func Run(ctx context.Context, cfg app.Config, speed, length time.Duration, keep 
 		return err
 	}
 	defer a.Close()
-	fmt.Fprintf(out, "meetingd demo: a team of %d across five time zones, %s of virtual time per second.\n", len(demoTeam), speed)
 	fmt.Fprintf(out, "Emails are held to each reader's working hours (09:00-17:00 in their zone) and shown as they go out.\n\n")
 	occs, err := demoSetup(ctx, a, start, say)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); a.Worker.Run(ctx) }()
-	demoScript(ctx, a, c, occs, start.Add(length), say)
-	cancel()
-	wg.Wait()
+	sc := newScript(ctx, a, occs, say)
+	drive(ctx, a, func(now time.Time) { sc.step(ctx, now) })
 	if keep == "" {
 		fmt.Fprintf(out, "\nThe demo's week is over. Run `meetingd serve` to start for real; the README says how.\n")
 		return nil
@@ -147,56 +179,62 @@ func demoSetup(ctx context.Context, a *app.App, start time.Time, out *demoOut) (
 	return occs, nil
 }
 
-// demoScript plays the team's part: the sync's organizer publishes a
-// pre-read a day and a half ahead; the design review never gets one.
-func demoScript(ctx context.Context, a *app.App, c clock.Clock, occs map[string]int64, end time.Time, out *demoOut) {
-	sync, _ := a.Meetings.View(ctx, operator, occs["sync"])
-	published, recorded, objected, decided := false, false, false, false
-	dec, _ := a.Decisions.Get(ctx, operator, occs["decision"])
-	person := func(email string) people.Actor {
-		p, _ := people.ByEmail(ctx, a.DB, email)
-		return people.Actor{PersonID: p.ID}
+// script plays the team's part: the sync's organizer publishes a
+// pre-read a day and a half ahead; the design review never gets one; Ben
+// objects late to the decision, and Ana records its outcome.
+type script struct {
+	a                                      *app.App
+	out                                    *demoOut
+	sync                                   meetings.OccurrenceView
+	dec                                    decisions.View
+	published, recorded, objected, decided bool
+}
+
+func newScript(ctx context.Context, a *app.App, occs map[string]int64, out *demoOut) *script {
+	sc := &script{a: a, out: out}
+	sc.sync, _ = a.Meetings.View(ctx, operator, occs["sync"])
+	sc.dec, _ = a.Decisions.Get(ctx, operator, occs["decision"])
+	return sc
+}
+
+func (sc *script) person(ctx context.Context, email string) people.Actor {
+	p, _ := people.ByEmail(ctx, sc.a.DB, email)
+	return people.Actor{PersonID: p.ID}
+}
+
+// step does what is due at now, once each.
+func (sc *script) step(ctx context.Context, now time.Time) {
+	a, sync, dec := sc.a, sc.sync, sc.dec
+	if !sc.published && now.After(sync.StartsAt.Add(-36*time.Hour)) {
+		text := "Read the Q3 retro (docs/retro.md) and add one question per person in the notes doc."
+		if _, err := a.Meetings.Publish(ctx, operator, sync.ID, &text); err == nil {
+			sc.out.say("Ana publishes the pre-read of %q", sync.Title)
+		}
+		sc.published = true
 	}
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for c.Now().Before(end) {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
+	if !sc.objected && now.After(dec.ClosesAt.Add(-6*time.Hour)) {
+		if _, err := a.Decisions.Contribute(ctx, sc.person(ctx, "ben@example.com"), dec.ID, decisions.Object,
+			"Mondays at 10:00 Berlin is 01:00 in San Francisco."); err == nil {
+			sc.out.say("Ben objects to %q in its last day: the window moves 24 hours", dec.Title)
 		}
-		now := c.Now()
-		if !published && now.After(sync.StartsAt.Add(-36*time.Hour)) {
-			text := "Read the Q3 retro (docs/retro.md) and add one question per person in the notes doc."
-			if _, err := a.Meetings.Publish(ctx, operator, sync.ID, &text); err == nil {
-				out.say("Ana publishes the pre-read of %q", sync.Title)
+		sc.objected = true
+	}
+	if !sc.decided {
+		if v, err := a.Decisions.Get(ctx, operator, dec.ID); err == nil && v.State == decisions.Contested {
+			if _, err := a.Decisions.RecordOutcome(ctx, sc.person(ctx, "ana@example.com"), dec.ID, decisions.Accepted,
+				"Handover moves to 17:00 Berlin, morning in San Francisco."); err == nil {
+				sc.out.say("the window closed contested; Ana records the outcome: accepted, with a changed handover time")
 			}
-			published = true
+			sc.decided = true
 		}
-		if !objected && now.After(dec.ClosesAt.Add(-6*time.Hour)) {
-			if _, err := a.Decisions.Contribute(ctx, person("ben@example.com"), dec.ID, decisions.Object,
-				"Mondays at 10:00 Berlin is 01:00 in San Francisco."); err == nil {
-				out.say("Ben objects to %q in its last day: the window moves 24 hours", dec.Title)
-			}
-			objected = true
+	}
+	if !sc.recorded && now.After(sync.EndsAt) {
+		for _, p := range []struct{ email, what string }{{"ana@example.com", meetings.Present},
+			{"ben@example.com", meetings.Present}, {"chen@example.com", meetings.Async}, {"dee@example.com", meetings.Absent}} {
+			a.Meetings.RecordAttendance(ctx, operator, sync.ID, meetings.AttendancePatch{Email: p.email, Attendance: &p.what})
 		}
-		if !decided {
-			if v, err := a.Decisions.Get(ctx, operator, dec.ID); err == nil && v.State == decisions.Contested {
-				if _, err := a.Decisions.RecordOutcome(ctx, person("ana@example.com"), dec.ID, decisions.Accepted,
-					"Handover moves to 17:00 Berlin, morning in San Francisco."); err == nil {
-					out.say("the window closed contested; Ana records the outcome: accepted, with a changed handover time")
-				}
-				decided = true
-			}
-		}
-		if !recorded && now.After(sync.EndsAt) {
-			for _, p := range []struct{ email, what string }{{"ana@example.com", meetings.Present},
-				{"ben@example.com", meetings.Present}, {"chen@example.com", meetings.Async}, {"dee@example.com", meetings.Absent}} {
-				a.Meetings.RecordAttendance(ctx, operator, sync.ID, meetings.AttendancePatch{Email: p.email, Attendance: &p.what})
-			}
-			out.say("attendance of %q recorded: 2 present, 1 async, 1 absent, 1 not recorded", sync.Title)
-			recorded = true
-		}
+		sc.out.say("attendance of %q recorded: 2 present, 1 async, 1 absent, 1 not recorded", sync.Title)
+		sc.recorded = true
 	}
 }
 
