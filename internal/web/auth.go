@@ -111,11 +111,15 @@ func (s *Server) pages(next http.Handler) http.Handler {
 	})
 }
 
-// parseForm reads a page's form. A multipart one (the ICS upload) may be
-// as large as an import; files past maxBody wait on disk, not in memory,
-// and the server removes them when the request is done.
+// uploadPath is the one form that takes a file: an ICS upload, as large as
+// an import. Every other form stays within maxBody, whatever it claims.
+const uploadPath = "/admin/calendars/import"
+
+// parseForm reads a page's form. The upload's file may be as large as an
+// import; past maxBody it waits on disk, not in memory, and the server
+// removes it when the request is done.
 func parseForm(w http.ResponseWriter, r *http.Request) error {
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+	if r.URL.Path == uploadPath && strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
 		r.Body = http.MaxBytesReader(w, r.Body, maxImport+maxBody)
 		return r.ParseMultipartForm(maxBody)
 	}
