@@ -73,14 +73,21 @@ func (sc InsightScope) from(a people.Actor, join string) (string, []any) {
 	return q, args
 }
 
+// closedCountsQuery is the query of closedCounts; built apart from running
+// it so the plan test can hold it to its indexes.
+func closedCountsQuery(a people.Actor, sc InsightScope) (string, []any) {
+	from, args := sc.from(a, "")
+	return `SELECT d.state AS state, COUNT(*) AS n` + from + ` GROUP BY d.state`, args
+}
+
 // closedCounts fills counts by state and returns how many there are.
 func (s *Service) closedCounts(ctx context.Context, a people.Actor, sc InsightScope, counts map[string]int) (int, error) {
-	from, args := sc.from(a, "")
+	query, args := closedCountsQuery(a, sc)
 	var rows []struct {
 		State string `db:"state"`
 		N     int    `db:"n"`
 	}
-	if err := s.DB.SelectContext(ctx, &rows, `SELECT d.state AS state, COUNT(*) AS n`+from+` GROUP BY d.state`, args...); err != nil {
+	if err := s.DB.SelectContext(ctx, &rows, query, args...); err != nil {
 		return 0, fmt.Errorf("closed decisions by state: %w", err)
 	}
 	n := 0
@@ -91,18 +98,24 @@ func (s *Service) closedCounts(ctx context.Context, a people.Actor, sc InsightSc
 	return n, nil
 }
 
+// medianCloseQuery is the query of medianClose, of n closed decisions
+// (n > 0), for the plan test as for medianClose.
+func medianCloseQuery(q dialect, a people.Actor, sc InsightScope, n int) (string, []any) {
+	from, args := sc.from(a, "")
+	take := 2 - n%2 // an even count averages its two middle values
+	return `SELECT ` + db.Seconds(q, "d.opens_at", "d.closed_at") + ` AS secs` + from +
+		` ORDER BY secs LIMIT ? OFFSET ?`, append(args, take, (n-1)/2)
+}
+
 // medianClose reads the middle one (or two) of the n times to close in
 // order, in SQL on both dialects: no list of n durations is loaded.
 func (s *Service) medianClose(ctx context.Context, a people.Actor, sc InsightScope, n int) (time.Duration, error) {
 	if n == 0 {
 		return 0, nil
 	}
-	from, args := sc.from(a, "")
-	take := 2 - n%2 // an even count averages its two middle values
+	query, args := medianCloseQuery(s.DB, a, sc, n)
 	var secs []float64
-	err := s.DB.SelectContext(ctx, &secs, `SELECT `+db.Seconds(s.DB, "d.opens_at", "d.closed_at")+` AS secs`+from+
-		` ORDER BY secs LIMIT ? OFFSET ?`, append(args, take, (n-1)/2)...)
-	if err != nil {
+	if err := s.DB.SelectContext(ctx, &secs, query, args...); err != nil {
 		return 0, fmt.Errorf("median time to close: %w", err)
 	}
 	if len(secs) == 0 {
@@ -115,17 +128,23 @@ func (s *Service) medianClose(ctx context.Context, a people.Actor, sc InsightSco
 	return time.Duration(sum / float64(len(secs)) * float64(time.Second)).Round(time.Second), nil
 }
 
-// contributionCounts counts the contributions to the scope's decisions
-// from an occurrence, and those by people not recorded present at it.
-func (s *Service) contributionCounts(ctx context.Context, a people.Actor, sc InsightScope, out *Insights) error {
+// contributionCountsQuery is the query of contributionCounts, for the plan
+// test as for contributionCounts.
+func contributionCountsQuery(a people.Actor, sc InsightScope) (string, []any) {
 	attended := "FALSE"
 	if sc.Attended != nil {
 		attended = sc.Attended("d.occurrence_id", "c.author_id")
 	}
 	from, args := sc.from(a, ` JOIN contributions c ON c.decision_id = d.id`)
-	err := s.DB.GetContext(ctx, out, `SELECT COUNT(*) AS contributions,
-		COALESCE(SUM(CASE WHEN `+attended+` THEN 0 ELSE 1 END), 0) AS absentees`+from+` AND d.occurrence_id IS NOT NULL`, args...)
-	if err != nil {
+	return `SELECT COUNT(*) AS contributions,
+		COALESCE(SUM(CASE WHEN ` + attended + ` THEN 0 ELSE 1 END), 0) AS absentees` + from + ` AND d.occurrence_id IS NOT NULL`, args
+}
+
+// contributionCounts counts the contributions to the scope's decisions
+// from an occurrence, and those by people not recorded present at it.
+func (s *Service) contributionCounts(ctx context.Context, a people.Actor, sc InsightScope, out *Insights) error {
+	query, args := contributionCountsQuery(a, sc)
+	if err := s.DB.GetContext(ctx, out, query, args...); err != nil {
 		return fmt.Errorf("contributions to closed decisions: %w", err)
 	}
 	return nil

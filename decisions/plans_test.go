@@ -1,11 +1,14 @@
 package decisions_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
 	"meetingd/decisions"
 	"meetingd/internal/dbtest"
+	"meetingd/internal/people"
+	"meetingd/meetings"
 )
 
 // "Needs my input" is read on every dashboard visit: each half must walk an
@@ -39,5 +42,52 @@ func TestNeedsInputUsesIndexes(t *testing.T) {
 			t.Errorf("paged=%v: both halves should read decision_invitees_open:\n%s", paged, plan)
 		}
 		t.Logf("paged=%v:\n%s", paged, plan)
+	}
+}
+
+// /insights counts the decisions that closed in its weeks: an operator's
+// by state and close time from decisions_state_closed, a person's from
+// their invitee rows by close time; either way only the range is read,
+// with or without a series picked (the occurrence condition). No table is
+// scanned whole. The plans are the planner's without statistics, as
+// meetingd runs no ANALYZE.
+func TestInsightsUseIndexes(t *testing.T) {
+	dbtest.SkipOnPostgres(t, "EXPLAIN QUERY PLAN is SQLite's")
+	h := newHarness(t)
+	for _, a := range []people.Actor{operator, {PersonID: 1}} {
+		for _, inSeries := range []bool{false, true} {
+			// The conditions the insights page passes, from the package
+			// that owns occurrences and attendance.
+			sc := decisions.InsightScope{From: t0, To: t0.AddDate(0, 0, 84), Attended: meetings.Attended}
+			if inSeries {
+				sc.Occurrences = meetings.InSeries(1)
+			}
+			index := "decisions_state_closed (state=? AND closed_at>? AND closed_at<?)"
+			if !a.Operator {
+				index = "decision_invitees_closed (person_id=? AND closed_at>? AND closed_at<?)"
+			}
+			for _, q := range []struct {
+				name  string
+				build func() (string, []any)
+			}{
+				{"closedCounts", func() (string, []any) { return decisions.ClosedCountsQuery(a, sc) }},
+				{"medianClose", func() (string, []any) { return decisions.MedianCloseQuery(h.DB, a, sc, 5) }},
+				{"contributionCounts", func() (string, []any) { return decisions.ContributionCountsQuery(a, sc) }},
+			} {
+				label := fmt.Sprintf("%s operator=%v inSeries=%v", q.name, a.Operator, inSeries)
+				query, args := q.build()
+				details := dbtest.QueryPlan(t, h.DB, query, args...)
+				plan := strings.Join(details, "\n")
+				for _, line := range details {
+					if strings.HasPrefix(strings.TrimSpace(line), "SCAN ") && !strings.Contains(line, "USING") {
+						t.Errorf("%s: plan scans a table: %q\n%s", label, line, plan)
+					}
+				}
+				if !strings.Contains(plan, index) {
+					t.Errorf("%s: plan does not read the range by %s:\n%s", label, index, plan)
+				}
+				t.Logf("%s:\n%s", label, plan)
+			}
+		}
 	}
 }
