@@ -36,6 +36,8 @@ type Service struct {
 	Links  *links.Signer
 	Log    *slog.Logger
 	Wake   jobs.Waker // told when a change makes work due now; may be nil
+
+	lists db.Reads[[]Decision] // the lists, until the database changes
 }
 
 // Register installs the decision jobs on w.

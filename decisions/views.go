@@ -3,6 +3,7 @@ package decisions
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -137,7 +138,7 @@ func (s *Service) List(ctx context.Context, a people.Actor, f Filter, after *db.
 		args = append(args, after.At, after.At, after.ID)
 	}
 	query += ` ORDER BY ` + t + `.closes_at, ` + id + ` LIMIT ?`
-	return s.query(ctx, s.DB, query, append(args, limit), limit)
+	return s.list(ctx, query, append(args, limit), limit)
 }
 
 // Why a decision needs someone, as NeedsInput gives it.
@@ -158,11 +159,15 @@ func (s *Service) NeedsInput(ctx context.Context, personID int64, after *db.Curs
 	if after != nil {
 		args = append(args, after.At, after.At, after.ID)
 	}
-	args = append(args, personID, personID, s.Clock.Now(), personID, personID, personID)
+	// To the second, so that one kept list serves a second's readers: a
+	// decision stays listed for under a second past its deadline, as it
+	// stays open until its close runs, within the second.
+	now := s.Clock.Now().Truncate(time.Second)
+	args = append(args, personID, personID, now, personID, personID, personID)
 	if after != nil {
 		args = append(args, after.At, after.At, after.ID)
 	}
-	return s.query(ctx, s.DB, needsInputQuery(s.DB, after != nil), append(args, limit), limit)
+	return s.list(ctx, needsInputQuery(s.DB, after != nil), append(args, limit), limit)
 }
 
 // needsInputQuery is two index-ordered halves, merged: the owner's
@@ -202,7 +207,7 @@ func (s *Service) RecentlyClosed(ctx context.Context, a people.Actor, after *db.
 		args = append(args, after.At, after.At, after.ID)
 	}
 	query += ` ORDER BY ` + t + `.closed_at DESC, ` + id + ` DESC LIMIT ?`
-	return s.query(ctx, s.DB, query, append(args, limit), limit)
+	return s.list(ctx, query, append(args, limit), limit)
 }
 
 // OpenOf lists an occurrence's decisions still open, soonest close first.
@@ -213,6 +218,16 @@ func (s *Service) OpenOf(ctx context.Context, q db.Queryer, occurrenceID int64) 
 
 // query reads a list of decisions; query selects listColumns (scan.go)
 // and, unless limit is 0, has LIMIT limit.
+// list is query on the database, kept until the database changes: the
+// lists are read on every dashboard visit and API poll, far more often
+// than decisions change. Each caller gets its own copy of the slice.
+func (s *Service) list(ctx context.Context, query string, args []any, limit int) ([]Decision, error) {
+	ds, err := s.lists.Get(ctx, s.DB, db.Key(query, args...), func() ([]Decision, error) {
+		return s.query(ctx, s.DB, query, args, limit)
+	})
+	return slices.Clone(ds), err
+}
+
 func (s *Service) query(ctx context.Context, q db.Queryer, query string, args []any, limit int) ([]Decision, error) {
 	out, err := scanDecisions(ctx, q, q.Rebind(query), args, limit)
 	if err != nil {

@@ -70,11 +70,17 @@ func OpenNoMigrate(dsn string) (*DB, error) {
 	// list's CPU. SQLite re-prepares a cached statement by itself when a
 	// migration changes the schema under it.
 	q.Set("_stmt_cache_size", strconv.Itoa(stmtCacheSize))
-	db, err := sqlx.Open("sqlite3", "file:"+dsn+"?"+q.Encode())
+	file := "file:" + dsn + "?" + q.Encode()
+	db, err := sqlx.Open("sqlite3", file)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", dsn, err)
 	}
-	return ready(db, dsn, true)
+	d, err := ready(db, dsn, true)
+	if err != nil {
+		return nil, err
+	}
+	d.sqliteDSN = versioned(dsn, file)
+	return d, nil
 }
 
 func openPostgres(dsn string) (*DB, error) {

@@ -27,6 +27,10 @@ type DB struct {
 	dsn    string
 	queued bool // SQLite: writers take turns
 	writes writeQueue
+	// sqliteDSN is what a second connection to the same SQLite file is
+	// opened with, for its data version; "" when there is none.
+	sqliteDSN string
+	version   versionConn
 }
 
 // ErrBusy is a write that did not get its turn before its deadline.

@@ -43,11 +43,6 @@ func byClosed(d decisions.Decision) db.Cursor {
 }
 
 func (s *Server) listDecisions(w http.ResponseWriter, r *http.Request) {
-	after, limit, err := pageParams(r)
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
 	q := r.URL.Query()
 	f := decisions.Filter{State: q.Get("state")}
 	for name, dst := range map[string]*int64{"occurrence": &f.OccurrenceID, "owner": &f.OwnerID} {
@@ -60,40 +55,21 @@ func (s *Server) listDecisions(w http.ResponseWriter, r *http.Request) {
 			*dst = n
 		}
 	}
-	list, err := s.Decisions.List(r.Context(), actor(r), f, after, limit+1)
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	pageDecisions(w, list, limit, byClose)
+	s.decisionList(w, r, byClose, func(after *db.Cursor, limit int) ([]decisions.Decision, error) {
+		return s.Decisions.List(r.Context(), actor(r), f, after, limit)
+	})
 }
 
 func (s *Server) needsInput(w http.ResponseWriter, r *http.Request) {
-	after, limit, err := pageParams(r)
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	list, err := s.Decisions.NeedsInput(r.Context(), viewer(r).ID, after, limit+1)
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	pageDecisions(w, list, limit, byClose)
+	s.decisionList(w, r, byClose, func(after *db.Cursor, limit int) ([]decisions.Decision, error) {
+		return s.Decisions.NeedsInput(r.Context(), viewer(r).ID, after, limit)
+	})
 }
 
 func (s *Server) recentlyClosed(w http.ResponseWriter, r *http.Request) {
-	after, limit, err := pageParams(r)
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	list, err := s.Decisions.RecentlyClosed(r.Context(), actor(r), after, limit+1)
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	pageDecisions(w, list, limit, byClosed)
+	s.decisionList(w, r, byClosed, func(after *db.Cursor, limit int) ([]decisions.Decision, error) {
+		return s.Decisions.RecentlyClosed(r.Context(), actor(r), after, limit)
+	})
 }
 
 func (s *Server) getDecision(w http.ResponseWriter, r *http.Request) {

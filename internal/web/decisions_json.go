@@ -1,7 +1,9 @@
 package web
 
 import (
-	"net/http"
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"strconv"
 	"sync"
 	"time"
@@ -11,12 +13,13 @@ import (
 	"meetingd/internal/db"
 )
 
-// pageDecisions is page for lists of decisions, written by hand: the same
-// bytes encoding/json writes (decisions_json_test.go compares them), but
-// without its reflection and without compacting each time's MarshalJSON,
-// which were a fifth of a busy list's CPU. A value encoding/json would
-// refuse (a time outside years 0-9999) falls back to page.
-func pageDecisions(w http.ResponseWriter, rows []decisions.Decision, limit int, at func(decisions.Decision) db.Cursor) {
+// encodeDecisions is the body page writes for a list of decisions, written
+// by hand: the same bytes encoding/json writes (decisions_json_test.go
+// compares them), but without its reflection and without compacting each
+// time's MarshalJSON, which were a fifth of a busy list's CPU. A value the
+// hand encoder cannot write (a time outside years 0-9999) goes through
+// encoding/json, which refuses it as page would.
+func encodeDecisions(rows []decisions.Decision, limit int, at func(decisions.Decision) db.Cursor) ([]byte, error) {
 	shown, next := rows, ""
 	if len(rows) > limit {
 		shown, next = rows[:limit], encodeCursor(at(rows[limit-1]))
@@ -34,8 +37,8 @@ func pageDecisions(w http.ResponseWriter, rows []decisions.Decision, limit int, 
 		}
 		var ok bool
 		if b, ok = appendDecision(b, d); !ok {
-			page(w, "decisions", rows, limit, at)
-			return
+			*buf = b
+			return pagedJSON("decisions", rows, limit, at)
 		}
 	}
 	b = append(b, ']')
@@ -44,10 +47,17 @@ func pageDecisions(w http.ResponseWriter, rows []decisions.Decision, limit int, 
 		b = appendJSONString(b, next)
 	}
 	b = append(b, "}\n"...)
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
-	w.Write(b)
 	*buf = b
+	return bytes.Clone(b), nil
+}
+
+// pagedJSON is page's body, through encoding/json.
+func pagedJSON[T any](key string, rows []T, limit int, at func(T) db.Cursor) ([]byte, error) {
+	b, err := json.Marshal(pageBody(key, rows, limit, at))
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", key, err)
+	}
+	return append(b, '\n'), nil
 }
 
 // jsonBuffers keep the lists' response buffers between requests: making

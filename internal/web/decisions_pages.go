@@ -28,6 +28,17 @@ type decisionsPage struct {
 // decisionsPage: what needs my input, what is open (soonest close first),
 // and what closed recently, filtered by meeting, owner and state.
 func (s *Server) decisionsPage(w http.ResponseWriter, r *http.Request) {
+	s.keptPage(w, r, func() ([]byte, error) {
+		p, err := s.decisionsPageOf(r)
+		if err != nil {
+			return nil, err
+		}
+		return s.renderBytes("dash.decisions", p)
+	})
+}
+
+// decisionsPageOf reads what the decisions page shows its reader.
+func (s *Server) decisionsPageOf(r *http.Request) (decisionsPage, error) {
 	ctx, a := r.Context(), actor(r)
 	p := decisionsPage{Base: s.baseFor(r, "Decisions")}
 	q := r.URL.Query()
@@ -35,29 +46,25 @@ func (s *Server) decisionsPage(w http.ResponseWriter, r *http.Request) {
 	if v := strings.TrimSpace(q.Get("meeting")); v != "" {
 		p.FilterMeeting = v
 		if err := s.meetingFilter(ctx, a, v, &p.Filter); err != nil {
-			s.pageError(w, r, err)
-			return
+			return p, err
 		}
 	}
 	if v := q.Get("owner"); v != "" {
 		p.FilterOwner = v
 		owner, err := people.ByEmail(ctx, s.DB, v)
 		if err != nil {
-			s.pageError(w, r, errs.Errorf(errs.Invalid, "owner %q: %s", v, errs.Message(err)))
-			return
+			return p, errs.Errorf(errs.Invalid, "owner %q: %s", v, errs.Message(err))
 		}
 		p.Filter.OwnerID = owner.ID
 	}
 	needs, err := s.Decisions.NeedsInput(ctx, a.PersonID, nil, 50)
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return p, err
 	}
 	if a.Operator {
 		has, err := s.Meetings.Any(ctx)
 		if err != nil {
-			s.pageError(w, r, err)
-			return
+			return p, err
 		}
 		p.FirstRun = !has
 	}
@@ -67,16 +74,14 @@ func (s *Server) decisionsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	list, err := s.Decisions.List(ctx, a, open, nil, 100)
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return p, err
 	}
 	closed, err := s.Decisions.RecentlyClosed(ctx, a, nil, 20)
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return p, err
 	}
 	p.NeedsInput, p.Open, p.Closed = s.decisionRows(p.Base, needs), s.decisionRows(p.Base, list), s.decisionRows(p.Base, closed)
-	s.render(w, r, http.StatusOK, "dash.decisions", p)
+	return p, nil
 }
 
 // decisionPage is a decision's page, on the dashboard ("dash.decision")

@@ -12,6 +12,27 @@ import (
 
 // render writes a page, buffered so a template error becomes a clean 500.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
+	err := s.rendered(name, data, func(b *bytes.Buffer) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(status)
+		b.WriteTo(w)
+	})
+	if err != nil {
+		s.Log.ErrorContext(r.Context(), "render", "template", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+	}
+}
+
+// renderBytes is the page template name makes of data, as bytes of its own.
+func (s *Server) renderBytes(name string, data any) ([]byte, error) {
+	var out []byte
+	err := s.rendered(name, data, func(b *bytes.Buffer) { out = bytes.Clone(b.Bytes()) })
+	return out, err
+}
+
+// rendered renders template name with data into a pooled buffer and,
+// unless that fails, hands it to use before taking it back.
+func (s *Server) rendered(name string, data any, use func(*bytes.Buffer)) error {
 	b := pageBuffers.Get().(*bytes.Buffer)
 	defer func() {
 		if b.Cap() <= maxPooledPage {
@@ -20,13 +41,10 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		}
 	}()
 	if err := s.Templates.HTML(b, name, data); err != nil {
-		s.Log.ErrorContext(r.Context(), "render", "template", name, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
+		return err
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	b.WriteTo(w)
+	use(b)
+	return nil
 }
 
 // pageBuffers keep rendered pages' buffers between requests: grown anew

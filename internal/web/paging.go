@@ -54,12 +54,18 @@ func parseCursor(s string) (*db.Cursor, error) {
 // page answers one page of a list fetched with limit+1 rows: the first
 // limit under key, and the cursor of the last one shown if more follow.
 func page[T any](w http.ResponseWriter, key string, rows []T, limit int, at func(T) db.Cursor) {
+	writeJSON(w, http.StatusOK, pageBody(key, rows, limit, at))
+}
+
+// pageBody is what page answers: the first limit rows under key, and the
+// cursor to the next when there are more.
+func pageBody[T any](key string, rows []T, limit int, at func(T) db.Cursor) map[string]any {
 	resp := map[string]any{key: list(rows)}
 	if len(rows) > limit {
 		resp[key] = rows[:limit]
 		resp["next_cursor"] = encodeCursor(at(rows[limit-1]))
 	}
-	writeJSON(w, http.StatusOK, resp)
+	return resp
 }
 
 // list is rows, or an empty list rather than nil: JSON clients get [] for

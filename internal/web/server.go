@@ -59,7 +59,9 @@ type Server struct {
 	oidcClient *http.Client
 	handler    http.Handler
 
-	insightsKept insightsCache // /insights numbers, kept briefly (insights_cache.go)
+	insightsKept insightsCache    // /insights numbers, kept briefly (insights_cache.go)
+	listBodies   db.Reads[[]byte] // decision list responses, until the database changes (decision_lists.go)
+	pageBodies   db.Reads[[]byte] // dashboard pages, likewise
 }
 
 // oidcTimeout bounds every request to the identity provider.
@@ -69,6 +71,9 @@ const oidcTimeout = 15 * time.Second
 // Google enabled first if it is to be offered.
 func (s *Server) Handle() {
 	s.creds = &people.Credentials{DB: s.DB, Clock: s.Clock}
+	// Pages are a few times a list body's size: fewer are kept, so that
+	// all kept pages and bodies stay under about 16 MB.
+	s.listBodies.Max, s.pageBodies.Max = 256, 128
 	s.handler = s.routes()
 }
 
