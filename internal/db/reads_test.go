@@ -122,3 +122,23 @@ func TestKeyTellsArgumentsApart(t *testing.T) {
 		t.Error("the same query and arguments give different keys")
 	}
 }
+
+// ReadThrough keeps nothing while on, and keeping resumes once it is off.
+func TestReadsReadThroughWhenAsked(t *testing.T) {
+	d := openTest(t)
+	d.MustExec(`CREATE TABLE t (v INTEGER)`)
+	d.MustExec(`INSERT INTO t VALUES (1)`)
+	c, r := &counted{d: d}, &Reads[int]{}
+	d.ReadThrough(true)
+	c.get(t, r)
+	c.get(t, r)
+	if c.reads != 2 {
+		t.Fatalf("reading through: %d reads for two gets, want 2", c.reads)
+	}
+	d.ReadThrough(false)
+	c.get(t, r)
+	c.get(t, r)
+	if c.reads != 3 {
+		t.Fatalf("keeping again: %d reads for two more gets, want 1 more", c.reads)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -29,8 +30,9 @@ type DB struct {
 	writes writeQueue
 	// sqliteDSN is what a second connection to the same SQLite file is
 	// opened with, for its data version; "" when there is none.
-	sqliteDSN string
-	version   versionConn
+	sqliteDSN   string
+	version     versionConn
+	readThrough atomic.Bool // see ReadThrough
 }
 
 // ErrBusy is a write that did not get its turn before its deadline.
