@@ -158,12 +158,7 @@ var funcs = map[string]any{
 		return strings.ReplaceAll(v, "_", " ")
 	},
 	// clock formats the time of day only.
-	"clock": func(t time.Time, loc *time.Location) string {
-		if loc == nil {
-			loc = time.UTC
-		}
-		return t.In(loc).Format("15:04 MST")
-	},
+	"clock": Clock,
 	"lines": func(s string) []string { return strings.Split(strings.TrimRight(s, "\n"), "\n") },
 	// left is the time from now to t, roughly: "2d 3h", "5h 10m", "closed".
 	"left": Left,
@@ -177,6 +172,14 @@ func When(t time.Time, loc *time.Location) string {
 		loc = time.UTC
 	}
 	return t.In(loc).Format("Mon 2 Jan 2006, 15:04 MST")
+}
+
+// Clock formats an instant's time of day in the reader's zone: "10:00 CET".
+func Clock(t time.Time, loc *time.Location) string {
+	if loc == nil {
+		loc = time.UTC
+	}
+	return t.In(loc).Format("15:04 MST")
 }
 
 // Left is the time from now to t, roughly: "2d 3h", "5h 10m", "past".

@@ -13,8 +13,8 @@ import (
 
 type meetingsPage struct {
 	Base
-	Now_     []meetings.Occurrence // started and not yet ended
-	Upcoming []meetings.Occurrence // not started
+	Now_     meetingRows // started and not yet ended
+	Upcoming meetingRows // not started
 }
 
 func (s *Server) meetingsPage(w http.ResponseWriter, r *http.Request) {
@@ -26,14 +26,16 @@ func (s *Server) meetingsPage(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
+	var now, upcoming []meetings.Occurrence
 	for _, o := range list {
 		switch {
 		case o.StartsAt.After(p.Now):
-			p.Upcoming = append(p.Upcoming, o)
+			upcoming = append(upcoming, o)
 		case o.EndsAt.After(p.Now):
-			p.Now_ = append(p.Now_, o)
+			now = append(now, o)
 		}
 	}
+	p.Now_, p.Upcoming = meetingRowsOf(p.Base, now), meetingRowsOf(p.Base, upcoming)
 	s.render(w, r, http.StatusOK, "dash.meetings", p)
 }
 
