@@ -5,6 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -126,11 +130,12 @@ func (l *Local) runImport(ctx context.Context, j jobs.Job) error {
 	if err != nil {
 		return fmt.Errorf("import %d: %w", id, err)
 	}
-	data, err := l.importData(ctx, id)
+	file, err := l.importData(ctx, id)
 	if err != nil {
 		return err
 	}
-	_, err = l.importFile(ctx, id, data, row.Calendar, nil)
+	defer file.release()
+	_, err = l.importFile(ctx, id, file.data, row.Calendar, nil)
 	if errs.Code(err) == errs.Invalid {
 		return l.finishImport(ctx, id, meetings.SyncResult{}, err)
 	}
@@ -141,23 +146,24 @@ func (l *Local) runImport(ctx context.Context, j jobs.Job) error {
 const filePiece = 1 << 20
 
 // importData reads back the file of import id, a piece at a time into one
-// buffer of its size.
-func (l *Local) importData(ctx context.Context, id int64) ([]byte, error) {
+// buffer of its size (see fileBuffer).
+func (l *Local) importData(ctx context.Context, id int64) (fileBuffer, error) {
 	var size int
 	err := l.DB.GetContext(ctx, &size, l.DB.Rebind(`SELECT COALESCE(SUM(length(data)), 0) FROM import_files WHERE import_id = ?`), id)
 	if err != nil {
-		return nil, fmt.Errorf("file of import %d: %w", id, err)
+		return fileBuffer{}, fmt.Errorf("file of import %d: %w", id, err)
 	}
-	data := make([]byte, 0, size)
-	for seq := 0; len(data) < size; seq++ {
+	file := newFileBuffer(size)
+	for seq := 0; len(file.data) < size; seq++ {
 		var piece []byte
 		err := l.DB.GetContext(ctx, &piece, l.DB.Rebind(`SELECT data FROM import_files WHERE import_id = ? AND seq = ?`), id, seq)
 		if err != nil {
-			return nil, fmt.Errorf("file of import %d, piece %d: %w", id, seq, err)
+			file.release()
+			return fileBuffer{}, fmt.Errorf("file of import %d, piece %d: %w", id, seq, err)
 		}
-		data = append(data, piece...)
+		file.data = append(file.data, piece...) // past size (a piece grew meanwhile), onto the heap
 	}
-	return data, nil
+	return file, nil
 }
 
 // Progress learns, as an import goes, how many of its events are stored.
@@ -175,11 +181,12 @@ func (l *Local) Import(ctx context.Context, r io.Reader, name string, progress P
 	if err != nil {
 		return meetings.SyncResult{}, fmt.Errorf("record import: %w", err)
 	}
-	data, err := io.ReadAll(r)
+	file, err := readImport(r)
 	if err != nil {
 		return meetings.SyncResult{}, fmt.Errorf("read %s: %w", name, err)
 	}
-	res, err := l.importFile(ctx, id, data, name, progress)
+	defer file.release()
+	res, err := l.importFile(ctx, id, file.data, name, progress)
 	if err != nil {
 		if ferr := l.finishImport(ctx, id, res, err); ferr != nil {
 			l.Log.WarnContext(ctx, "failed import not recorded", "import", id, "err", ferr)
@@ -193,21 +200,78 @@ func (l *Local) window(now time.Time) ics.Options {
 	return ics.Options{From: now.Add(-l.Past), To: now.Add(l.Horizon)}
 }
 
-// check reads the whole file as an import would store it, keeping
-// nothing, and counts its events: a file refused here stores nothing.
-func (l *Local) check(data []byte, name string, win ics.Options) (events int, err error) {
-	err = ics.Scan(data, win, func(s ics.Series) error {
-		events += len(s.Events)
-		return meetings.Validate([]meetings.SeriesEvents{{UID: s.UID, Events: s.Events}})
+// checkParts is how many goroutines check a file, each a part of it:
+// nothing can be stored before the whole file is checked, so the check
+// is all an import does at first, and it has the machine to itself.
+var checkParts = min(runtime.GOMAXPROCS(0), 4)
+
+// An import keeps the events of a small file decoded from its check to
+// store them, reading it once; a larger one it reads again as it stores
+// it, so that it never sits in memory decoded (decoded, a file takes some
+// three times its size). Small is at most keepBytes and keepEvents: a few
+// lines of RRULE can make many events.
+// (Variables, for a test to make imports read every file again.)
+var (
+	keepBytes  = 8 << 20
+	keepEvents = 20000
+)
+
+// checked is what check learned of a file.
+type checked struct {
+	events int          // in the file, within the window
+	kept   []ics.Series // all its series, in file order, if the file is small
+}
+
+// check reads the whole file as an import would store it and counts its
+// events, keeping them decoded if there are few: a file refused here
+// stores nothing.
+func (l *Local) check(data []byte, name string, win ics.Options) (checked, error) {
+	parts := make([]checkPart, checkParts)
+	var kept atomic.Int64 // events kept by all parts; past keepEvents, none are
+	if len(data) > keepBytes {
+		kept.Store(int64(keepEvents) + 1) // as if past it already: keep none
+	}
+	err := ics.ScanParallel(data, win, len(parts), func(p int, s ics.Series) error {
+		return parts[p].add(s, &kept)
 	})
 	var perr *ics.ParseError
 	if errors.As(err, &perr) {
-		return 0, errs.Errorf(errs.Invalid, "%s: %v", name, err)
+		return checked{}, errs.Errorf(errs.Invalid, "%s: %v", name, err)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("%s: %w", name, err)
+		return checked{}, fmt.Errorf("%s: %w", name, err)
 	}
-	return events, nil
+	var c checked
+	for _, p := range parts {
+		c.events += p.events
+	}
+	if kept.Load() <= int64(keepEvents) {
+		for _, p := range parts {
+			c.kept = append(c.kept, p.kept...)
+		}
+	}
+	return c, nil
+}
+
+// checkPart is what one goroutine of check learned of its part.
+type checkPart struct {
+	v      *meetings.Validator
+	events int
+	kept   []ics.Series
+}
+
+// add checks s and keeps it while the file has kept few enough events.
+func (p *checkPart) add(s ics.Series, kept *atomic.Int64) error {
+	if p.v == nil {
+		p.v = meetings.NewValidator()
+	}
+	p.events += len(s.Events)
+	if limit := int64(keepEvents); kept.Load() <= limit && kept.Add(int64(len(s.Events))) <= limit {
+		p.kept = append(p.kept, s)
+	} else {
+		p.kept = nil // the file is too large to keep: let them go
+	}
+	return p.v.Validate([]meetings.SeriesEvents{{UID: s.UID, Events: s.Events}})
 }
 
 // syncEvents is about how many events are handed to the meetings package
@@ -216,60 +280,174 @@ func (l *Local) check(data []byte, name string, win ics.Options) (events int, er
 const syncEvents = 2000
 
 // importFile stores the file of import id, then shows what it created. It
-// reads the file twice, a series at a time, so a large file never sits in
-// memory decoded: first to check all of it (a malformed file stores
-// nothing), then to store it.
+// checks all of the file first (a malformed file stores nothing); a large
+// one it then reads again, a series at a time, so that it never sits in
+// memory decoded.
 func (l *Local) importFile(ctx context.Context, id int64, data []byte, name string, progress Progress) (meetings.SyncResult, error) {
 	now := l.Clock.Now()
 	win := l.window(now)
-	total, err := l.check(data, name, win)
+	chk, err := l.check(data, name, win)
 	if err != nil {
 		return meetings.SyncResult{}, err
 	}
-	if err := l.setImport(ctx, id, `state = ?, total = ?, done = 0`, ImportRunning, total); err != nil {
+	if err := l.setImport(ctx, id, `state = ?, total = ?, done = 0`, ImportRunning, chk.events); err != nil {
 		return meetings.SyncResult{}, err
 	}
 	calID, err := Ensure(ctx, l.DB, KindICS, name, now)
 	if err != nil {
 		return meetings.SyncResult{}, err
 	}
-	var res meetings.SyncResult
-	done := 0
-	stored := func(events int) {
-		done += events
-		if progress != nil {
-			progress(done, total)
-		}
-		if err := l.setImport(ctx, id, `done = ?`, done); err != nil {
-			l.Log.WarnContext(ctx, "import progress not recorded", "import", id, "err", err)
-		}
-	}
-	var batch []meetings.SeriesEvents
-	pending := 0
-	flush := func() error {
-		part, err := l.Meetings.SyncStaged(ctx, calID, id, batch, stored)
-		res.Created, res.Updated, res.Cancelled, res.Skipped = res.Created+part.Created, res.Updated+part.Updated,
-			res.Cancelled+part.Cancelled, res.Skipped+part.Skipped
-		batch, pending = batch[:0], 0
-		return err
-	}
-	err = ics.Scan(data, win, func(s ics.Series) error {
-		batch = append(batch, meetings.SeriesEvents{UID: s.UID, Events: s.Events, From: win.From, To: win.To})
-		if pending += len(s.Events); pending >= syncEvents {
-			return flush()
-		}
-		return nil
-	})
-	if err == nil && len(batch) > 0 {
-		err = flush()
+	w := &importWriter{l: l, id: id, total: chk.events, progress: progress, sync: l.Meetings.Staged(calID, id)}
+	if chk.kept != nil {
+		err = batches(win, each(chk.kept), func(b []meetings.SeriesEvents) error { return w.store(ctx, b) })
+	} else {
+		err = storeAhead(ctx, data, win, w)
 	}
 	if err != nil {
-		return res, err
+		return w.res, err
 	}
 	if err := l.Meetings.Reveal(ctx, id); err != nil {
-		return res, err
+		return w.res, err
 	}
-	return res, l.finishImport(ctx, id, res, nil)
+	return w.res, l.finishImport(ctx, id, w.res, nil)
+}
+
+// batches reads series with scan and hands them to fn in batches of about
+// syncEvents events, whole series each. A batch is fn's only until fn
+// returns.
+func batches(win ics.Options, scan func(func(ics.Series) error) error, fn func([]meetings.SeriesEvents) error) error {
+	var batch []meetings.SeriesEvents
+	pending := 0
+	err := scan(func(s ics.Series) error {
+		batch = append(batch, meetings.SeriesEvents{UID: s.UID, Events: s.Events, From: win.From, To: win.To})
+		if pending += len(s.Events); pending < syncEvents {
+			return nil
+		}
+		err := fn(batch)
+		batch, pending = batch[:0], 0
+		return err
+	})
+	if err == nil && len(batch) > 0 {
+		err = fn(batch)
+	}
+	return err
+}
+
+// each hands fn the series kept, as ics.Scan would hand them over.
+func each(kept []ics.Series) func(fn func(ics.Series) error) error {
+	return func(fn func(ics.Series) error) error {
+		for _, s := range kept {
+			if err := fn(s); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// storeAhead reads the file again and stores it, reading on another
+// goroutine a batch ahead of the one being written: decoding the next
+// batch costs a fraction of writing this one, and takes the other CPU.
+func storeAhead(ctx context.Context, data []byte, win ics.Options, w *importWriter) error {
+	r := readAhead(data, win)
+	// However storing ends, in a panic too, the reader is done with data
+	// before the caller lets the file go.
+	defer r.finish()
+	for b := range r.ahead {
+		if err := w.store(ctx, b); err != nil {
+			return err
+		}
+	}
+	out := r.finish()
+	if out.panicked {
+		panic(out.panic) // in the import's goroutine, as when it read the file itself
+	}
+	return out.err
+}
+
+// batchReader reads a file into batches on a goroutine of its own.
+type batchReader struct {
+	ahead chan []meetings.SeriesEvents // the batches read, closed at the end
+	stop  chan struct{}                // closed when no more are wanted
+	done  chan readOutcome
+	once  sync.Once
+	out   readOutcome
+}
+
+// readOutcome is how a batchReader ended.
+type readOutcome struct {
+	err      error
+	panicked bool
+	panic    any
+}
+
+// readAhead starts reading data.
+func readAhead(data []byte, win ics.Options) *batchReader {
+	r := &batchReader{ahead: make(chan []meetings.SeriesEvents, 1), stop: make(chan struct{}), done: make(chan readOutcome, 1)}
+	go r.read(data, win)
+	return r
+}
+
+func (r *batchReader) read(data []byte, win ics.Options) {
+	defer close(r.ahead)
+	defer func() {
+		if p := recover(); p != nil {
+			r.done <- readOutcome{panicked: true, panic: p}
+		}
+	}()
+	err := batches(win, func(fn func(ics.Series) error) error { return ics.Scan(data, win, fn) },
+		func(b []meetings.SeriesEvents) error {
+			select {
+			case r.ahead <- slices.Clone(b): // batches reuses b
+				return nil
+			case <-r.stop:
+				return errStopped
+			}
+		})
+	r.done <- readOutcome{err: err}
+}
+
+// finish stops the reader, waits for it to end, and says how it did.
+func (r *batchReader) finish() readOutcome {
+	r.once.Do(func() {
+		close(r.stop)
+		for range r.ahead {
+		}
+		r.out = <-r.done
+	})
+	return r.out
+}
+
+// errStopped ends a reader whose batches are no longer wanted.
+var errStopped = errors.New("import stopped")
+
+// importWriter stores an import's batches and reports its progress.
+type importWriter struct {
+	l        *Local
+	id       int64
+	total    int
+	done     int
+	progress Progress
+	sync     *meetings.StagedSync
+	res      meetings.SyncResult
+}
+
+func (w *importWriter) store(ctx context.Context, batch []meetings.SeriesEvents) error {
+	part, err := w.sync.Sync(ctx, batch, func(events int) { w.stored(ctx, events) })
+	w.res.Created, w.res.Updated, w.res.Cancelled, w.res.Skipped = w.res.Created+part.Created, w.res.Updated+part.Updated,
+		w.res.Cancelled+part.Cancelled, w.res.Skipped+part.Skipped
+	return err
+}
+
+// stored records that events more are stored.
+func (w *importWriter) stored(ctx context.Context, events int) {
+	w.done += events
+	if w.progress != nil {
+		w.progress(w.done, w.total)
+	}
+	if err := w.l.setImport(ctx, w.id, `done = ?`, w.done); err != nil {
+		w.l.Log.WarnContext(ctx, "import progress not recorded", "import", w.id, "err", err)
+	}
 }
 
 func (l *Local) setImport(ctx context.Context, id int64, set string, args ...any) error {

@@ -114,3 +114,44 @@ func TestLargeSyncStoresEveryRow(t *testing.T) {
 		t.Fatalf("%d guests at their own meeting, want %d", got, n)
 	}
 }
+
+// Across the transactions of a sync, and the batches of one StagedSync,
+// people are stored as in one: someone named nowhere before is named by
+// the first name a later meeting gives them, and a name once stored stays.
+func TestStagedSyncNamesPeopleAsOneSyncWould(t *testing.T) {
+	h := newHarness(t)
+	with := func(ev meetings.Event, email, name string) meetings.Event {
+		ev.Attendees = append(ev.Attendees, meetings.EventAttendee{EventPerson: meetings.EventPerson{Email: email, Name: name}})
+		return ev
+	}
+	var batch []meetings.SeriesEvents
+	for i := range 450 { // three transactions
+		ev := event(fmt.Sprintf("m%d", i), start.Add(time.Duration(i)*time.Hour))
+		switch i {
+		case 0:
+			ev = with(with(with(ev, "late@example.com", ""), "first@example.com", "First"), "dee@example.com", "")
+		case 300:
+			ev = with(with(ev, "late@example.com", "Late"), "first@example.com", "Second")
+		case 400:
+			ev = with(ev, "late@example.com", "Later still")
+		}
+		batch = append(batch, meetings.SeriesEvents{UID: ev.SeriesUID, Events: []meetings.Event{ev}})
+	}
+	sync := h.svc.Staged(h.cal, 0)
+	if _, err := sync.Sync(ctx, batch, nil); err != nil {
+		t.Fatal(err)
+	}
+	next := with(event("next", start.Add(-time.Hour)), "dee@example.com", "Dee")
+	if _, err := sync.Sync(ctx, []meetings.SeriesEvents{{UID: "next", Events: []meetings.Event{next}}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for email, want := range map[string]string{"late@example.com": "Late", "first@example.com": "First", "dee@example.com": "Dee", "ben@example.com": "Ben"} {
+		var name string
+		if err := h.DB.Get(&name, `SELECT name FROM people WHERE email = ?`, email); err != nil || name != want {
+			t.Errorf("%s named %q (%v), want %q", email, name, err, want)
+		}
+	}
+	if n := h.count(`SELECT count(*) FROM attendees a JOIN people p ON p.id = a.person_id WHERE p.email = 'late@example.com'`); n != 3 {
+		t.Errorf("late@example.com at %d meetings, want 3", n)
+	}
+}

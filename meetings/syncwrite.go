@@ -23,42 +23,80 @@ type syncTx struct {
 	s            *Service
 	q            db.Queryer
 	now          time.Time
+	nowArg       any // now, boxed once for the many rows that store it
 	calID, stage int64
-	people       map[string]int64 // by normalized address
-	known        map[string]bool  // series stored before this transaction, by UID
-	seriesIDs    map[string]int64 // every series of the batch stored, by UID
-	created      []newOccurrence  // still to insert
-	steps        []jobs.Step      // still to schedule
+	people       *syncPeople           // whom earlier transactions stored
+	met          map[string]personSeen // whom this one stored, by normalized address
+	known        map[string]bool       // series stored before this transaction, by UID
+	seriesIDs    map[string]int64      // every series of the batch stored, by UID
+	created      []newOccurrence       // still to insert
+	steps        []jobs.Step           // still to schedule
+	args         []any                 // reused from one statement to the next
 	res          SyncResult
+}
+
+// syncSeries is a series of a batch with what Sync asks of each of its
+// events more than once, worked out once.
+type syncSeries struct {
+	SeriesEvents
+	events []syncEvent
+}
+
+// syncEvent is an event with its SkipReason and Humans.
+type syncEvent struct {
+	*Event
+	skip   string
+	humans []EventAttendee
+}
+
+// prepareBatch validates batch as Validate does and works out each
+// event's skip reason and humans.
+func prepareBatch(batch []SeriesEvents) ([]syncSeries, error) {
+	v := NewValidator()
+	out := make([]syncSeries, len(batch))
+	for i, se := range batch {
+		evs := make([]syncEvent, len(se.Events))
+		for j := range se.Events {
+			ev := &se.Events[j]
+			evs[j] = syncEvent{Event: ev, skip: ev.SkipReason(), humans: ev.Humans()}
+			if err := v.event(se.UID, *ev, evs[j].skip, evs[j].humans); err != nil {
+				return nil, err
+			}
+		}
+		out[i] = syncSeries{SeriesEvents: se, events: evs}
+	}
+	return out, nil
 }
 
 // newOccurrence is an occurrence to create.
 type newOccurrence struct {
 	Occurrence
-	ev Event
+	ev syncEvent
 }
 
 // beginSync stores everyone and every series batch names.
-func (s *Service) beginSync(ctx context.Context, q db.Queryer, calID, stage int64, batch []SeriesEvents) (*syncTx, error) {
-	w := &syncTx{s: s, q: q, now: s.Clock.Now(), calID: calID, stage: stage}
+func (s *Service) beginSync(ctx context.Context, q db.Queryer, st *StagedSync, batch []syncSeries) (*syncTx, error) {
+	now := s.Clock.Now()
+	w := &syncTx{s: s, q: q, now: now, nowArg: now, calID: st.calID, stage: st.stage, people: st.people,
+		met: map[string]personSeen{}}
 	var cs []people.Contact
 	for _, se := range batch {
-		for _, ev := range se.Events {
-			if ev.SkipReason() != "" {
+		for _, ev := range se.events {
+			if ev.skip != "" {
 				continue
 			}
 			// Someone new gets the installation's default zone, not the
 			// event's: their own setting, once made, decides.
 			cs = append(cs, people.Contact{Email: ev.Organizer.Email, Name: ev.Organizer.Name})
-			for _, a := range ev.Humans() {
+			for _, a := range ev.humans {
 				cs = append(cs, people.Contact{Email: a.Email, Name: a.Name})
 			}
 		}
 	}
-	var err error
-	if w.people, err = people.EnsureAll(ctx, q, cs, w.now); err != nil {
+	if err := w.ensurePeople(ctx, cs); err != nil {
 		return nil, fmt.Errorf("people of the calendar: %w", err)
 	}
+	var err error
 	if w.seriesIDs, err = w.storedSeries(ctx, batch); err != nil {
 		return nil, err
 	}
@@ -68,7 +106,7 @@ func (s *Service) beginSync(ctx context.Context, q db.Queryer, calID, stage int6
 	}
 	// A stored series keeps its fields when only overrides of it came
 	// (an incremental sync lists just what changed).
-	var sources []Event
+	var sources []*Event
 	for _, se := range batch {
 		if ev, master, ok := seriesSource(se); ok && (master || !w.known[se.UID]) {
 			sources = append(sources, ev)
@@ -81,16 +119,16 @@ func (s *Service) beginSync(ctx context.Context, q db.Queryer, calID, stage int6
 // instance that is not an override, or an override if that is all there
 // is (then master is false). A series whose events are all skipped has
 // none.
-func seriesSource(se SeriesEvents) (ev Event, master, ok bool) {
-	for _, e := range se.Events {
-		if e.SkipReason() != "" || e.SeriesUID != se.UID {
+func seriesSource(se syncSeries) (ev *Event, master, ok bool) {
+	for _, e := range se.events {
+		if e.skip != "" || e.SeriesUID != se.UID {
 			continue
 		}
 		if e.RecurrenceID.IsZero() || len(e.Recurrence) > 0 {
-			return e, true, true
+			return e.Event, true, true
 		}
 		if !ok {
-			ev, ok = e, true
+			ev, ok = e.Event, true
 		}
 	}
 	return ev, false, ok
@@ -116,20 +154,18 @@ func values(rows int, row string) string {
 }
 
 // storedSeries finds the ids of batch's series stored before.
-func (w *syncTx) storedSeries(ctx context.Context, batch []SeriesEvents) (map[string]int64, error) {
+func (w *syncTx) storedSeries(ctx context.Context, batch []syncSeries) (map[string]int64, error) {
 	ids := make(map[string]int64, len(batch))
 	err := chunks(len(batch), func(start, end int) error {
-		args := []any{w.calID}
+		args := append(w.args[:0], w.calID)
 		for _, se := range batch[start:end] {
 			args = append(args, se.UID)
 		}
-		var got []seriesKey
-		err := w.q.SelectContext(ctx, &got, w.q.Rebind(`SELECT id, uid FROM series
-			WHERE calendar_id = ? AND uid IN (`+values(end-start, "?")+`)`), args...)
-		for _, g := range got {
-			ids[g.UID] = g.ID
-		}
-		return err
+		w.args = args
+		return w.keys(ctx, `SELECT id, uid FROM series
+			WHERE calendar_id = ? AND uid IN (`+values(end-start, "?")+`)`, args, func(id int64, uid string) {
+			ids[uid] = id
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("stored series: %w", err)
@@ -137,14 +173,29 @@ func (w *syncTx) storedSeries(ctx context.Context, batch []SeriesEvents) (map[st
 	return ids, nil
 }
 
-type seriesKey struct {
-	ID  int64  `db:"id"`
-	UID string `db:"uid"`
+// keys runs query, whose rows are an id and a text key each, and hands
+// each row to fn: scanned by hand, as reflection costs more than the
+// statement for the thousands of rows an import returns.
+func (w *syncTx) keys(ctx context.Context, query string, args []any, fn func(id int64, key string)) error {
+	rows, err := w.q.QueryContext(ctx, w.q.Rebind(query), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var key string
+		if err := rows.Scan(&id, &key); err != nil {
+			return err
+		}
+		fn(id, key)
+	}
+	return rows.Err()
 }
 
 // upsertSeries stores each series' own fields from its source event and
 // makes sure it has a notes doc. A series named twice takes the first.
-func (w *syncTx) upsertSeries(ctx context.Context, sources []Event) error {
+func (w *syncTx) upsertSeries(ctx context.Context, sources []*Event) error {
 	seen := make(map[string]bool, len(sources))
 	unique := sources[:0]
 	for _, ev := range sources {
@@ -155,39 +206,40 @@ func (w *syncTx) upsertSeries(ctx context.Context, sources []Event) error {
 	}
 	sources = unique
 	return chunks(len(sources), func(start, end int) error {
-		args := make([]any, 0, 10*(end-start))
+		args := w.args[:0]
 		for _, ev := range sources[start:end] {
-			args = append(args, w.calID, ev.SeriesUID, titleOf(ev), input.CleanText(ev.Description, input.MaxText), w.people[people.NormalizeEmail(ev.Organizer.Email)],
-				strings.Join(ev.Recurrence, "\n"), zoneOf(ev), ev.Private, w.now, w.now)
+			args = append(args, w.calID, ev.SeriesUID, titleOf(*ev), input.CleanText(ev.Description, input.MaxText),
+				w.personID(people.NormalizeEmail(ev.Organizer.Email)), strings.Join(ev.Recurrence, "\n"), zoneOf(*ev), ev.Private,
+				w.nowArg, w.nowArg)
 		}
-		var got []seriesKey
-		err := w.q.SelectContext(ctx, &got, w.q.Rebind(`
+		w.args = args
+		docs := make([]int64, 0, end-start)
+		err := w.keys(ctx, `
 			INSERT INTO series (calendar_id, uid, title, description, organizer_id, recurrence, time_zone, private, created_at, updated_at)
 			VALUES `+values(end-start, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")+`
 			ON CONFLICT (calendar_id, uid) DO UPDATE SET title = excluded.title, description = excluded.description,
 				organizer_id = excluded.organizer_id, recurrence = excluded.recurrence, time_zone = excluded.time_zone,
 				private = excluded.private, cancelled = FALSE, updated_at = excluded.updated_at
-			RETURNING id, uid`), args...)
+			RETURNING id, uid`, args, func(id int64, uid string) {
+			w.seriesIDs[uid] = id
+			docs = append(docs, id)
+		})
 		if err != nil {
 			return fmt.Errorf("store %d series: %w", end-start, err)
-		}
-		docs := make([]int64, len(got))
-		for i, g := range got {
-			w.seriesIDs[g.UID], docs[i] = g.ID, g.ID
 		}
 		return w.s.addDocs(ctx, w.q, docs, w.now)
 	})
 }
 
 // series stores what the calendar says about one series' occurrences.
-func (w *syncTx) series(ctx context.Context, se SeriesEvents) error {
+func (w *syncTx) series(ctx context.Context, se syncSeries) error {
 	seriesID, known := w.seriesIDs[se.UID], w.known[se.UID]
-	listed := map[string]bool{}
-	for _, ev := range se.Events {
+	listed := make(map[string]bool, len(se.events))
+	for _, ev := range se.events {
 		if ev.SeriesUID != se.UID {
 			return errs.Errorf(errs.Invalid, "event %s listed under series %s", ev.Key(), se.UID)
 		}
-		rid := recurrenceID(ev)
+		rid := recurrenceID(*ev.Event)
 		again := listed[rid] // listed twice: the second is an update of the first
 		listed[rid] = true
 		if again {
@@ -195,7 +247,7 @@ func (w *syncTx) series(ctx context.Context, se SeriesEvents) error {
 				return err
 			}
 		}
-		if ev.SkipReason() != "" {
+		if ev.skip != "" {
 			if known || again {
 				if err := w.cancel(ctx, seriesID, rid); err != nil {
 					return err
@@ -236,12 +288,12 @@ func recurrenceID(ev Event) string {
 
 // occurrence creates or updates the occurrence ev names. known says
 // whether it may be stored already (else it cannot be).
-func (w *syncTx) occurrence(ctx context.Context, seriesID int64, known bool, ev Event) error {
+func (w *syncTx) occurrence(ctx context.Context, seriesID int64, known bool, ev syncEvent) error {
 	if !ev.End.After(ev.Start) {
 		return errs.Errorf(errs.Invalid, "event %s ends (%s) before it starts (%s)", ev.Key(),
 			ev.End.UTC().Format(time.RFC3339), ev.Start.UTC().Format(time.RFC3339))
 	}
-	rid := recurrenceID(ev)
+	rid := recurrenceID(*ev.Event)
 	if known {
 		var cur Occurrence
 		err := w.q.GetContext(ctx, &cur, w.q.Rebind(`SELECT `+occColumns+` FROM occurrences WHERE series_id = ? AND recurrence_id = ?`), seriesID, rid)
@@ -253,8 +305,8 @@ func (w *syncTx) occurrence(ctx context.Context, seriesID int64, known bool, ev 
 		}
 	}
 	start := ev.Start.UTC()
-	o := Occurrence{SeriesID: seriesID, RecurrenceID: rid, Title: titleOf(ev), StartsAt: start, EndsAt: ev.End.UTC(),
-		TimeZone: zoneOf(ev), PreReadState: PreReadPending, PreReadDueAt: start.Add(-w.s.lead()), Stage: w.stage,
+	o := Occurrence{SeriesID: seriesID, RecurrenceID: rid, Title: titleOf(*ev.Event), StartsAt: start, EndsAt: ev.End.UTC(),
+		TimeZone: zoneOf(*ev.Event), PreReadState: PreReadPending, PreReadDueAt: start.Add(-w.s.lead()), Stage: w.stage,
 		CreatedAt: w.now, UpdatedAt: w.now}
 	if !start.After(w.now) {
 		o.PreReadState = PreReadMissing // imported after it began: nothing to ask for
@@ -265,7 +317,7 @@ func (w *syncTx) occurrence(ctx context.Context, seriesID int64, known bool, ev 
 }
 
 // update brings a stored occurrence in line with ev.
-func (w *syncTx) update(ctx context.Context, cur Occurrence, ev Event) error {
+func (w *syncTx) update(ctx context.Context, cur Occurrence, ev syncEvent) error {
 	start, end := ev.Start.UTC(), ev.End.UTC()
 	due := start.Add(-w.s.lead())
 	state := cur.PreReadState
@@ -276,7 +328,7 @@ func (w *syncTx) update(ctx context.Context, cur Occurrence, ev Event) error {
 		UPDATE occurrences SET title = ?, starts_at = ?, ends_at = ?, time_zone = ?, cancelled = FALSE,
 			pre_read_state = ?, pre_read_due_at = ?, updated_at = ?
 		WHERE id = ? RETURNING `+occColumns),
-		titleOf(ev), start, end, zoneOf(ev), state, due, w.now, cur.ID)
+		titleOf(*ev.Event), start, end, zoneOf(*ev.Event), state, due, w.now, cur.ID)
 	if err != nil {
 		return fmt.Errorf("update occurrence %s: %w", ev.Key(), err)
 	}
@@ -326,18 +378,23 @@ func (w *syncTx) flush(ctx context.Context) error {
 func (w *syncTx) insertOccurrences(ctx context.Context) error {
 	return chunks(len(w.created), func(start, end int) error {
 		part := w.created[start:end]
-		args := make([]any, 0, 11*len(part))
+		args := w.args[:0]
 		for _, n := range part {
 			o := n.Occurrence
 			args = append(args, o.SeriesID, o.RecurrenceID, o.Title, o.StartsAt, o.EndsAt, o.TimeZone,
-				o.PreReadState, o.PreReadDueAt, o.Stage, o.CreatedAt, o.UpdatedAt)
+				o.PreReadState, o.PreReadDueAt, o.Stage, w.nowArg, w.nowArg)
 		}
-		var got []struct {
-			ID           int64  `db:"id"`
-			SeriesID     int64  `db:"series_id"`
-			RecurrenceID string `db:"recurrence_id"`
+		w.args = args
+		// RETURNING's order is not promised: match rows by their key.
+		type key struct {
+			series int64
+			rid    string
 		}
-		err := w.q.SelectContext(ctx, &got, w.q.Rebind(`
+		byKey := make(map[key]int, len(part))
+		for i := range part {
+			byKey[key{part[i].SeriesID, part[i].RecurrenceID}] = i
+		}
+		rows, err := w.q.QueryContext(ctx, w.q.Rebind(`
 			INSERT INTO occurrences (series_id, recurrence_id, title, starts_at, ends_at, time_zone, pre_read_state, pre_read_due_at,
 				stage, created_at, updated_at)
 			VALUES `+values(len(part), "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")+`
@@ -345,17 +402,17 @@ func (w *syncTx) insertOccurrences(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("store %d occurrences: %w", len(part), err)
 		}
-		// RETURNING's order is not promised: match rows by their key.
-		type key struct {
-			series int64
-			rid    string
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			var k key
+			if err := rows.Scan(&id, &k.series, &k.rid); err != nil {
+				return fmt.Errorf("store %d occurrences: %w", len(part), err)
+			}
+			part[byKey[k]].ID = id
 		}
-		byKey := make(map[key]int64, len(got))
-		for _, g := range got {
-			byKey[key{g.SeriesID, g.RecurrenceID}] = g.ID
-		}
-		for i := range part {
-			part[i].ID = byKey[key{part[i].SeriesID, part[i].RecurrenceID}]
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("store %d occurrences: %w", len(part), err)
 		}
 		return nil
 	})
@@ -372,19 +429,20 @@ func (w *syncTx) attendees(ctx context.Context, occs []newOccurrence) error {
 	var rows []row
 	for _, n := range occs {
 		organizer := people.NormalizeEmail(n.ev.Organizer.Email)
-		for _, a := range n.ev.Humans() {
+		for _, a := range n.ev.humans {
 			rsvp := a.RSVP
 			if !validRSVP(rsvp) {
 				rsvp = RSVPNeedsAction
 			}
-			rows = append(rows, row{n.ID, w.people[a.Email], w.s.policyRole(a, organizer), rsvp})
+			rows = append(rows, row{n.ID, w.personID(a.Email), w.s.policyRole(a, organizer), rsvp})
 		}
 	}
 	return chunks(len(rows), func(start, end int) error {
-		args := make([]any, 0, 4*(end-start))
+		args := w.args[:0]
 		for _, r := range rows[start:end] {
 			args = append(args, r.occ, r.person, r.role, r.rsvp)
 		}
+		w.args = args
 		_, err := w.q.ExecContext(ctx, w.q.Rebind(`
 			INSERT INTO attendees (occurrence_id, person_id, role, rsvp) VALUES `+values(end-start, "(?, ?, ?, ?)")+`
 			ON CONFLICT (occurrence_id, person_id) DO UPDATE SET role = excluded.role, rsvp = excluded.rsvp, removed = FALSE`),
@@ -398,11 +456,11 @@ func (w *syncTx) attendees(ctx context.Context, occs []newOccurrence) error {
 
 // removeAttendees marks removed those the event no longer lists; their
 // history stays.
-func (w *syncTx) removeAttendees(ctx context.Context, occID int64, ev Event) error {
+func (w *syncTx) removeAttendees(ctx context.Context, occID int64, ev syncEvent) error {
 	query := `UPDATE attendees SET removed = TRUE WHERE occurrence_id = ?`
 	args := []any{occID}
-	for _, a := range ev.Humans() {
-		args = append(args, w.people[a.Email])
+	for _, a := range ev.humans {
+		args = append(args, w.personID(a.Email))
 	}
 	if len(args) > 1 {
 		query += ` AND person_id NOT IN (` + values(len(args)-1, "?") + `)`

@@ -1016,6 +1016,9 @@ func eventPeople(c *ical.Component) (meetings.EventPerson, []meetings.EventAtten
 		org = meetings.EventPerson{Email: people.NormalizeEmail(p.Value), Name: paramText(p.Params.Get(ical.ParamCommonName))}
 	}
 	var out []meetings.EventAttendee
+	if n := len(c.Props.Values(ical.PropAttendee)); n > 0 {
+		out = make([]meetings.EventAttendee, 0, n) // not grown one by one
+	}
 	for _, p := range c.Props.Values(ical.PropAttendee) {
 		role, ok := attendeeRoles[strings.ToUpper(p.Params.Get(ical.ParamRole))]
 		if !ok {
@@ -1035,6 +1038,9 @@ func eventPeople(c *ical.Component) (meetings.EventPerson, []meetings.EventAtten
 			RSVP:        rsvp,
 			Resource:    cutype == "ROOM" || cutype == "RESOURCE",
 		})
+	}
+	if len(out) == 0 {
+		out = nil // none, as when there was no ATTENDEE to make room for
 	}
 	return org, out
 }

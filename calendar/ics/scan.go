@@ -2,9 +2,12 @@ package ics
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-ical"
@@ -33,34 +36,141 @@ import (
 // data must not change during the call; the Series passed to fn do not
 // refer to it.
 func Scan(data []byte, opt Options, fn func(Series) error) error {
+	sc, err := newScanner(data, opt, "Scan")
+	if err != nil {
+		return err
+	}
+	r := sc.reader()
+	return r.run(0, len(sc.series), fn)
+}
+
+// ScanParallel is Scan on several goroutines: the file's series are cut
+// into parts runs of about as many bytes each, read at the same time. fn
+// learns which part a series is of; it is called concurrently for
+// different parts, and in file order within one, every series of part p
+// coming before those of part p+1 in the order Scan hands them over. The
+// error is the one Scan returns: that of the first part (in file order)
+// to fail, as Scan finds it. Once a part fails, those after it stop. A
+// panic in a part is raised again in the caller, as Scan would raise it.
+func ScanParallel(data []byte, opt Options, parts int, fn func(part int, s Series) error) error {
+	sc, err := newScanner(data, opt, "ScanParallel")
+	if err != nil {
+		return err
+	}
+	bounds := sc.split(max(parts, 1))
+	outcomes := make([]partOutcome, len(bounds)-1)
+	var failed atomic.Int64 // the first part to fail so far; len(outcomes) if none
+	failed.Store(int64(len(outcomes)))
+	var wg sync.WaitGroup
+	for p := range outcomes {
+		wg.Go(func() {
+			defer outcomes[p].catch(p, &failed)
+			err := sc.reader().run(bounds[p], bounds[p+1], func(s Series) error {
+				if failed.Load() < int64(p) {
+					return errPartStopped // an earlier part's error is the one Scan returns
+				}
+				return fn(p, s)
+			})
+			outcomes[p].end(err, p, &failed)
+		})
+	}
+	wg.Wait()
+	for _, o := range outcomes {
+		if o.panicked {
+			panic(o.panic)
+		}
+		if o.err != nil && o.err != errPartStopped {
+			return o.err
+		}
+	}
+	return nil
+}
+
+// partOutcome is how a part of ScanParallel ended.
+type partOutcome struct {
+	err      error
+	panicked bool
+	panic    any
+}
+
+// end records err as part p's outcome; unless p stopped for an earlier
+// part, p is then the first part to fail if none before it has.
+func (o *partOutcome) end(err error, p int, failed *atomic.Int64) {
+	o.err = err
+	if err == nil || err == errPartStopped {
+		return
+	}
+	for {
+		first := failed.Load()
+		if first <= int64(p) || failed.CompareAndSwap(first, int64(p)) {
+			return
+		}
+	}
+}
+
+// catch, deferred, records a panic of part p as its outcome.
+func (o *partOutcome) catch(p int, failed *atomic.Int64) {
+	if r := recover(); r != nil {
+		o.panicked, o.panic = true, r
+		o.end(errPartPanicked, p, failed)
+	}
+}
+
+// errPartPanicked marks a part that panicked as failed.
+var errPartPanicked = errors.New("ics: a part panicked")
+
+// errPartStopped stops a part of ScanParallel after an earlier one failed.
+var errPartStopped = errors.New("ics: an earlier part failed")
+
+// newScanner makes Scan's first pass over data and decodes its calendars.
+func newScanner(data []byte, opt Options, caller string) (*scanner, error) {
 	if !opt.To.After(opt.From) {
-		return fmt.Errorf("calendar: Scan: empty window [%s, %s)", opt.From.Format(time.RFC3339), opt.To.Format(time.RFC3339))
+		return nil, fmt.Errorf("calendar: %s: empty window [%s, %s)", caller, opt.From.Format(time.RFC3339), opt.To.Format(time.RFC3339))
 	}
 	sc, perr := indexFile(data)
 	if perr != nil {
-		return perr
+		return nil, perr
 	}
 	sc.opt = opt
 	if perr := sc.setUp(); perr != nil {
-		return perr
+		return nil, perr
 	}
-	return sc.run(fn)
+	return sc, nil
+}
+
+// split cuts the series into parts runs of about as many bytes of the
+// file each, and returns where each starts, and after them the end.
+func (sc *scanner) split(parts int) []int {
+	bounds := make([]int, parts+1)
+	for p := 1; p < parts; p++ {
+		at := p * len(sc.data) / parts
+		bounds[p] = sort.Search(len(sc.series), func(i int) bool { return sc.events[sc.series[i]].begin.pos >= at })
+	}
+	bounds[parts] = len(sc.series)
+	return bounds
 }
 
 // scanner is a file as Scan's first pass leaves it: where its VEVENTs are
-// and the few lines of each VCALENDAR that are not in a VEVENT.
+// and the few lines of each VCALENDAR that are not in a VEVENT. The second
+// pass only reads it, so several readers can share it.
 type scanner struct {
 	data      []byte // without its byte order mark
 	opt       Options
 	calendars []calendarRef
 	events    []eventRef // every VEVENT directly in a VCALENDAR, in file order
 	series    []int32    // the first VEVENT of each UID, in order of first appearance
+}
 
-	// Reused from one VEVENT to the next: nothing read from them is kept.
+// reader is one goroutine's second pass over a scanner, with the buffers
+// it reuses from one VEVENT to the next: nothing read from them is kept.
+type reader struct {
+	*scanner
 	lines []logicalLine
 	fold  []byte
 	dec   icalDecoder
 }
+
+func (sc *scanner) reader() *reader { return &reader{scanner: sc} }
 
 // calendarRef is a VCALENDAR: the lines its events need, its own
 // properties and its VTIMEZONEs, and once decoded the context they give.
@@ -217,15 +327,16 @@ func uidKey(l logicalLine, name string) string {
 // before one whose X-WR-TIMEZONE is broken; so does setUp, for their
 // errors come first.
 func (sc *scanner) setUp() *ParseError {
+	r := sc.reader()
 	for k := range sc.calendars {
 		c := &sc.calendars[k]
-		cal, idx, perr := decodeCalendar(c.lines, &sc.dec)
+		cal, idx, perr := decodeCalendar(c.lines, &r.dec)
 		if perr == nil {
 			c.cx, perr = newCalContext(propView{comp: cal.Component, idx: idx, lines: c.lines}, sc.opt)
 		}
 		if perr != nil {
 			before := sort.Search(len(sc.events), func(i int) bool { return int(sc.events[i].cal) >= k })
-			if first := sc.firstEventError(before); first != nil {
+			if first := r.firstEventError(before); first != nil {
 				return first
 			}
 			return perr
@@ -234,15 +345,16 @@ func (sc *scanner) setUp() *ParseError {
 	return nil
 }
 
-// run is Scan's second pass: UID by UID, it decodes the VEVENTs, builds
-// the series and hands it to fn.
-func (sc *scanner) run(fn func(Series) error) error {
-	for _, first := range sc.series {
+// run is Scan's second pass over the series from to end: UID by UID, it
+// decodes the VEVENTs, builds the series and hands it to fn.
+func (r *reader) run(from, end int, fn func(Series) error) error {
+	sc := r.scanner
+	for _, first := range sc.series[from:end] {
 		var sp *seriesParts
 		for i := first; i >= 0; i = sc.events[i].next {
-			v, perr := sc.parseEvent(int(i))
+			v, perr := r.parseEvent(int(i))
 			if perr != nil {
-				return sc.firstError(int(i), perr)
+				return r.firstError(int(i), perr)
 			}
 			if sp == nil {
 				sp = &seriesParts{uid: v.ev.SeriesUID}
@@ -252,7 +364,7 @@ func (sc *scanner) run(fn func(Series) error) error {
 		s, perr := sp.build(sc.opt)
 		if perr != nil {
 			// Parse reads every VEVENT before it builds any series.
-			return sc.firstError(len(sc.events), perr)
+			return r.firstError(len(sc.events), perr)
 		}
 		if err := fn(s); err != nil {
 			return err
@@ -264,8 +376,8 @@ func (sc *scanner) run(fn func(Series) error) error {
 // firstError is the error Parse reports when perr is the first found
 // after reading the first n VEVENTs: that of one of them if one is
 // malformed, as Parse reads them in file order, else perr.
-func (sc *scanner) firstError(n int, perr *ParseError) error {
-	if first := sc.firstEventError(n); first != nil {
+func (r *reader) firstError(n int, perr *ParseError) error {
+	if first := r.firstEventError(n); first != nil {
 		return first
 	}
 	return perr
@@ -274,9 +386,9 @@ func (sc *scanner) firstError(n int, perr *ParseError) error {
 // firstEventError reads the first n VEVENTs and returns the first error.
 // Errors are rare: it reads again the ones already read rather than
 // remember which were.
-func (sc *scanner) firstEventError(n int) *ParseError {
+func (r *reader) firstEventError(n int) *ParseError {
 	for i := range n {
-		if _, perr := sc.parseEvent(i); perr != nil {
+		if _, perr := r.parseEvent(i); perr != nil {
 			return perr
 		}
 	}
@@ -285,10 +397,14 @@ func (sc *scanner) firstEventError(n int) *ParseError {
 
 // parseEvent decodes the i-th VEVENT on its own, wrapped in a VCALENDAR
 // for go-ical, and reads it in its calendar's context.
-func (sc *scanner) parseEvent(i int) (*vevent, *ParseError) {
+func (r *reader) parseEvent(i int) (*vevent, *ParseError) {
+	sc := r.scanner
 	ev := sc.events[i]
-	u := unfolder{data: sc.data[:ev.end], mark: ev.begin, buf: sc.fold}
-	lines := append(sc.lines[:0], logicalLine{text: "BEGIN:" + ical.CompCalendar, line: ev.begin.n})
+	// The VEVENT as one string, its lines slices of it: one allocation
+	// rather than one a line, and no reference to data.
+	raw := sc.data[ev.begin.pos:ev.end]
+	u := unfolder{data: raw, str: string(raw), mark: mark{n: ev.begin.n}, buf: r.fold}
+	lines := append(r.lines[:0], logicalLine{text: "BEGIN:" + ical.CompCalendar, line: ev.begin.n})
 	for {
 		l, _, ok := u.next()
 		if !ok {
@@ -297,8 +413,8 @@ func (sc *scanner) parseEvent(i int) (*vevent, *ParseError) {
 		lines = append(lines, l)
 	}
 	lines = append(lines, logicalLine{text: "END:" + ical.CompCalendar, line: lines[len(lines)-1].line})
-	sc.lines, sc.fold = lines, u.buf
-	cal, idx, perr := decodeCalendar(lines, &sc.dec)
+	r.lines, r.fold = lines, u.buf
+	cal, idx, perr := decodeCalendar(lines, &r.dec)
 	if perr != nil {
 		return nil, perr
 	}
@@ -315,7 +431,11 @@ func decodeCalendar(lines []logicalLine, dec *icalDecoder) (*ical.Calendar, *com
 	if perr != nil {
 		return nil, nil, perr
 	}
-	cals, err := dec.decode(lines)
+	cals, ok := decodeLines(lines)
+	var err error
+	if !ok {
+		cals, err = dec.decode(lines) // for its error
+	}
 	switch {
 	case err != nil:
 		return nil, nil, &ParseError{Line: lines[0].line, Reason: strings.TrimPrefix(err.Error(), "ical: ")}

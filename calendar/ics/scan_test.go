@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -22,21 +23,45 @@ func scanAll(data []byte, opt Options) ([]Series, error) {
 	return out, err
 }
 
-// scanMismatch says how Scan disagrees with Parse on data, "" if it does not.
+// scanParallelAll collects what ScanParallel hands over, part after part.
+func scanParallelAll(data []byte, opt Options, parts int) ([]Series, error) {
+	got := make([][]Series, parts)
+	err := ScanParallel(data, opt, parts, func(part int, s Series) error {
+		got[part] = append(got[part], s)
+		return nil
+	})
+	return concat(got...), err
+}
+
+// scanMismatch says how Scan, or ScanParallel, disagrees with Parse on
+// data, "" if neither does.
 func scanMismatch(data []byte, opt Options) string {
+	if m := scanMismatchWith(data, opt, "Scan", scanAll); m != "" {
+		return m
+	}
+	for _, parts := range []int{2, 3} {
+		scan := func(data []byte, opt Options) ([]Series, error) { return scanParallelAll(data, opt, parts) }
+		if m := scanMismatchWith(data, opt, fmt.Sprintf("ScanParallel(%d)", parts), scan); m != "" {
+			return m
+		}
+	}
+	return ""
+}
+
+func scanMismatchWith(data []byte, opt Options, name string, scan func([]byte, Options) ([]Series, error)) string {
 	cal, perr := Parse(bytes.NewReader(data), opt)
-	got, serr := scanAll(data, opt)
+	got, serr := scan(data, opt)
 	switch {
 	case perr != nil:
 		var want, have *ParseError
 		if errors.As(perr, &want) != errors.As(serr, &have) || serr == nil ||
 			(want != nil && *want != *have) {
-			return fmt.Sprintf("Parse: %v\n Scan: %v", perr, serr)
+			return fmt.Sprintf("Parse: %v\n %s: %v", perr, name, serr)
 		}
 	case serr != nil:
-		return fmt.Sprintf("Parse succeeded, Scan: %v", serr)
+		return fmt.Sprintf("Parse succeeded, %s: %v", name, serr)
 	case len(cal.Series) != len(got) || (len(got) > 0 && !reflect.DeepEqual(cal.Series, got)):
-		return fmt.Sprintf("series differ:\nParse %+v\n Scan %+v", cal.Series, got)
+		return fmt.Sprintf("series differ:\nParse %+v\n %s %+v", cal.Series, name, got)
 	}
 	return ""
 }
@@ -227,8 +252,8 @@ func TestScanMatchesParseMutated(t *testing.T) {
 	}
 }
 
-func concat(parts ...[]string) []string {
-	var out []string
+func concat[T any](parts ...[]T) []T {
+	var out []T
 	for _, p := range parts {
 		out = append(out, p...)
 	}
@@ -345,6 +370,58 @@ func TestScanStopsAtFnError(t *testing.T) {
 	if err != stop || calls != 1 {
 		t.Errorf("err = %v after %d calls, want fn's error after 1", err, calls)
 	}
+}
+
+// A part's fn error is ScanParallel's error when no part before it fails;
+// the parts after it stop.
+func TestScanParallelStopsAtFnError(t *testing.T) {
+	data := meetingsICS(400, march)
+	opt := Options{From: march, To: june}
+	stop := errors.New("stop")
+	var mu sync.Mutex
+	calls := map[int]int{}
+	err := ScanParallel(data, opt, 3, func(part int, s Series) error {
+		mu.Lock()
+		defer mu.Unlock()
+		calls[part]++
+		if part == 1 && s.UID == "bench-200@example.com" {
+			return stop
+		}
+		return nil
+	})
+	if err != stop {
+		t.Fatalf("err = %v, want fn's", err)
+	}
+	sc, err := newScanner(data, opt, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bounds := sc.split(3)
+	if bounds[1] > 200 || bounds[2] <= 200 {
+		t.Fatalf("parts %v: bench-200 is not in part 1", bounds)
+	}
+	if calls[0] != bounds[1] {
+		t.Errorf("part 0 handed %d series, want all its %d", calls[0], bounds[1])
+	}
+	if calls[1] != 200-bounds[1]+1 {
+		t.Errorf("part 1 handed %d series, want those up to the failing one", calls[1])
+	}
+}
+
+// A part's panic is raised again in ScanParallel's caller.
+func TestScanParallelRaisesPanics(t *testing.T) {
+	defer func() {
+		if r := recover(); r != "part 1" {
+			t.Errorf("recovered %v, want part 1's panic", r)
+		}
+	}()
+	ScanParallel(meetingsICS(400, march), Options{From: march, To: june}, 3, func(part int, s Series) error {
+		if part == 1 {
+			panic("part 1")
+		}
+		return nil
+	})
+	t.Error("no panic")
 }
 
 func TestScanEmptyWindow(t *testing.T) {

@@ -264,8 +264,10 @@ type vtimezone struct {
 type zoneResolver struct {
 	lines      []logicalLine
 	vtimezones map[string]vtimezone
-	built      map[string]zone
 	horizon    time.Time // transitions of VTIMEZONE rules are computed up to here
+
+	mu    sync.Mutex // ScanParallel's readers share the resolver
+	built map[string]zone
 }
 
 // resolve returns the zone for tzid; ok is false when nothing defines it.
@@ -273,6 +275,8 @@ func (r *zoneResolver) resolve(tzid string) (z zone, ok bool, perr *ParseError) 
 	if z, ok := lookupZone(tzid); ok {
 		return z, true, nil
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if z, ok := r.built[tzid]; ok {
 		return z, true, nil
 	}
