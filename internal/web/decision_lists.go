@@ -43,21 +43,31 @@ func (s *Server) decisionList(w http.ResponseWriter, r *http.Request, at func(de
 		s.apiError(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
-	w.Write(body)
+	writeOK(w, "application/json; charset=utf-8", body)
 }
 
 // listKey is who asks for which list, and when, to the second.
 func (s *Server) listKey(r *http.Request) string {
 	a := actor(r)
-	b := make([]byte, 0, 96)
-	b = strconv.AppendInt(b, a.PersonID, 10)
-	b = strconv.AppendBool(append(b, ' '), a.Operator)
+	return s.keptKey(strconv.FormatInt(a.PersonID, 10)+" "+strconv.FormatBool(a.Operator), r)
+}
+
+// keptKey is the key of a kept response: whose it is, the second, and
+// the request.
+func (s *Server) keptKey(who string, r *http.Request) string {
+	b := make([]byte, 0, len(who)+64)
+	b = append(b, who...)
 	b = strconv.AppendInt(append(b, ' '), s.Clock.Now().Unix(), 10)
 	b = append(append(b, ' '), r.URL.Path...)
 	b = append(append(b, '?'), r.URL.RawQuery...)
 	return string(b)
+}
+
+// writeOK answers 200 with body, of type ctype.
+func writeOK(w http.ResponseWriter, ctype string, body []byte) {
+	w.Header().Set("Content-Type", ctype)
+	w.WriteHeader(http.StatusOK)
+	w.Write(body)
 }
 
 // keptPage answers a dashboard page with the HTML build makes, kept until
@@ -67,18 +77,11 @@ func (s *Server) listKey(r *http.Request) string {
 // A failure is shown as pageError shows it, and not kept.
 func (s *Server) keptPage(w http.ResponseWriter, r *http.Request, build func() ([]byte, error)) {
 	sess := session(r)
-	b := make([]byte, 0, 128)
-	b = append(b, sess.CSRF...)
-	b = strconv.AppendInt(append(b, ' '), sess.Person.ID, 10)
-	b = strconv.AppendInt(append(b, ' '), s.Clock.Now().Unix(), 10)
-	b = append(append(b, ' '), r.URL.Path...)
-	b = append(append(b, '?'), r.URL.RawQuery...)
-	body, err := s.pageBodies.Get(r.Context(), s.DB, string(b), build)
+	key := s.keptKey(sess.CSRF+" "+strconv.FormatInt(sess.Person.ID, 10), r)
+	body, err := s.pageBodies.Get(r.Context(), s.DB, key, build)
 	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
-	w.Write(body)
+	writeOK(w, "text/html; charset=utf-8", body)
 }
