@@ -33,12 +33,15 @@ func genICS(n int, start time.Time) []byte {
 // database: parse, series, occurrences, attendees, notes sections and
 // every scheduled step. Beside it, the floor: raw SQLite inserting as many
 // rows as the import stored, one statement each, 200 events' worth to a
-// transaction as the import commits them.
+// transaction as the import commits them (x-floor). And beside that, the
+// same raw inserts of the very rows the import stored, into the same
+// tables with their indexes and foreign keys (x-same-tables): what the
+// schema costs, apart from what meetingd adds.
 func BenchmarkImport10000(b *testing.B) {
 	const n = 10000
 	data := genICS(n, t0.Add(24*time.Hour))
 	b.SetBytes(int64(len(data)))
-	rows := 0
+	rows, path := 0, ""
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		ta := newTestApp(b, "", t0)
@@ -48,7 +51,7 @@ func BenchmarkImport10000(b *testing.B) {
 			b.Fatalf("import: %+v %v", res, err)
 		}
 		b.StopTimer()
-		rows = storedRows(b, ta)
+		rows, path = storedRows(b, ta), ta.DB.DSN()
 		b.StartTimer()
 	}
 	events := float64(n*b.N) / b.Elapsed().Seconds()
@@ -59,12 +62,17 @@ func BenchmarkImport10000(b *testing.B) {
 	b.ReportMetric(floorEvents, "floor-events/s")
 	b.ReportMetric(events/floorEvents, "x-floor")
 	b.ReportMetric(float64(rows)/n, "rows/event")
+	sameEvents := floor.SQLiteSameRows(b, path, importTables, rows*200/n) * n / float64(rows)
+	b.ReportMetric(events/sameEvents, "x-same-tables")
 }
+
+// importTables are the tables an import writes, parents first.
+var importTables = []string{"people", "series", "notes_docs", "occurrences", "notes_sections", "attendees", "jobs"}
 
 // storedRows counts the rows an import wrote.
 func storedRows(b *testing.B, ta *apptest.App) int {
 	total := 0
-	for _, t := range []string{"people", "series", "notes_docs", "occurrences", "notes_sections", "attendees", "jobs"} {
+	for _, t := range importTables {
 		var c int
 		if err := ta.DB.Get(&c, "SELECT count(*) FROM "+t); err != nil {
 			b.Fatal(err)
