@@ -16,7 +16,8 @@ import (
 // databases with a data version keep anything (see Version); on
 // PostgreSQL each replica reads through. The zero value is ready to use.
 type Reads[T any] struct {
-	// Max bounds the results kept (0: 512): past it, the cache starts over.
+	// Max bounds the results kept (0: 256): past it, the cache starts over.
+	// A decision list of 100 rows is some 40 KB: 256 of them, 10 MB.
 	Max int
 
 	mu      sync.Mutex
@@ -24,7 +25,7 @@ type Reads[T any] struct {
 	entries map[string]T
 }
 
-const defaultMaxReads = 512
+const defaultMaxReads = 256
 
 // Get is the result of read under key: kept, if the database has not
 // changed since it was read, or else read now (and kept). A failed read

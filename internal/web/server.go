@@ -73,7 +73,7 @@ func (s *Server) Handle() {
 	s.creds = &people.Credentials{DB: s.DB, Clock: s.Clock}
 	// Pages are a few times a list body's size: fewer are kept, so that
 	// all kept pages and bodies stay under about 16 MB.
-	s.listBodies.Max, s.pageBodies.Max = 256, 128
+	s.pageBodies.Max = 128
 	s.handler = s.routes()
 }
 
