@@ -52,22 +52,17 @@ func SQLiteSameRows(tb testing.TB, src string, tables []string, perTx int) float
 // schemaOf is the statements that make src's tables and indexes, tables
 // first, in the order src made them.
 func schemaOf(tb testing.TB, src *sql.DB) []string {
-	rows, err := src.Query(`SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'
+	return texts(tb, src, `SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'
 		AND type IN ('table', 'index') ORDER BY type = 'index', rowid`)
-	must(tb, err)
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		must(tb, rows.Scan(&s))
-		out = append(out, s)
-	}
-	must(tb, rows.Err())
-	return out
 }
 
 func tableNames(tb testing.TB, src *sql.DB) []string {
-	rows, err := src.Query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid`)
+	return texts(tb, src, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid`)
+}
+
+// texts is the one text column query reads from src, row by row.
+func texts(tb testing.TB, src *sql.DB, query string, args ...any) []string {
+	rows, err := src.Query(query, args...)
 	must(tb, err)
 	defer rows.Close()
 	var out []string
@@ -111,17 +106,7 @@ func readRows(tb testing.TB, src *sql.DB, table string) tableRows {
 }
 
 func columnsOf(tb testing.TB, src *sql.DB, table string) []string {
-	rows, err := src.Query(`SELECT name FROM pragma_table_info(?) ORDER BY cid`, table)
-	must(tb, err)
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		must(tb, rows.Scan(&s))
-		out = append(out, s)
-	}
-	must(tb, rows.Err())
-	return out
+	return texts(tb, src, `SELECT name FROM pragma_table_info(?) ORDER BY cid`, table)
 }
 
 // insertRows inserts t's rows, one statement each, perTx to a transaction.
