@@ -35,11 +35,11 @@ func (d *DB) Version(ctx context.Context) (int64, bool, error) {
 	}
 	vc := &d.version
 	vc.once.Do(func() { vc.err = vc.open(d.sqliteDSN) })
+	vc.mu.Lock() // also against close, which sets err
+	defer vc.mu.Unlock()
 	if vc.err != nil {
 		return 0, false, vc.err
 	}
-	vc.mu.Lock()
-	defer vc.mu.Unlock()
 	var v int64
 	if err := vc.stmt.QueryRowContext(ctx).Scan(&v); err != nil {
 		return 0, false, fmt.Errorf("data version: %w", err)
